@@ -1,0 +1,1 @@
+"""Configuration classes for Filmportalen; see config/settings.py."""

@@ -1,0 +1,211 @@
+"""Configuration read from the environment through typed helpers.
+
+Nothing is read at import time: each config class is built by ``load_config`` when the app
+is created, so tests and CLI commands can set the environment first.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class ConfigError(RuntimeError):
+    """Raised when a required setting is missing or malformed."""
+
+
+def env_str(name, default=None):
+    """Return the environment variable ``name`` as a stripped string, or ``default``."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def env_int(name, default):
+    """Return ``name`` as an int. :raise ConfigError: when it is not a whole number."""
+    value = env_str(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def env_bool(name, default=False):
+    """Return ``name`` as a bool (1/true/yes/on). :raise ConfigError: on other words."""
+    value = env_str(name)
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def env_choice(name, choices, default):
+    """Return ``name`` if it is one of ``choices``. :raise ConfigError: otherwise."""
+    value = env_str(name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+class Config:
+    """Settings shared by every environment; values come from the environment."""
+
+    NAME = "base"
+
+    def __init__(self):
+        self.SECRET_KEY = env_str("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            env_str("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite3'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+        self.STORAGE_BACKEND = env_choice("STORAGE_BACKEND", ("local", "s3"), "local")
+        self.STORAGE_PATH = env_str("STORAGE_PATH", str(INSTANCE_DIR / "storage"))
+        self.S3_ENDPOINT_URL = env_str("S3_ENDPOINT_URL")
+        self.S3_BUCKET = env_str("S3_BUCKET")
+        self.S3_REGION = env_str("S3_REGION", "us-east-1")
+        self.S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
+        self.S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
+        self.S3_ADDRESSING_STYLE = env_choice("S3_ADDRESSING_STYLE", ("path", "virtual", "auto"), "path")
+
+        self.MAIL_SERVER = env_str("MAIL_SERVER")
+        self.MAIL_PORT = env_int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = env_str("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_FROM = env_str("MAIL_FROM", "Filmportalen <no-reply@filmportalen.local>")
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
+
+        self.BABEL_DEFAULT_LOCALE = env_choice("DEFAULT_LOCALE", ("sv", "en"), "sv")
+        self.BABEL_DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Europe/Stockholm")
+        self.LANGUAGES = ("sv", "en")
+
+        self.PUBLIC_URL = env_str("PUBLIC_URL")
+        self.INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE_HOURS", 72) * 3600
+        self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60) * 60
+        self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+
+        self.WTF_CSRF_CHECK_DEFAULT = False  # portal/__init__.py decides per request
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # forms and JSON; films go to storage
+
+    def validate(self):
+        """Check settings that must be present. :raise ConfigError: naming the setting."""
+        if self.STORAGE_BACKEND == "s3":
+            missing = [name for name in ("S3_BUCKET",) if not getattr(self, name)]
+            if missing:
+                raise ConfigError(
+                    f"STORAGE_BACKEND=s3 needs {', '.join(missing)}; set it in the environment"
+                )
+
+
+class DevConfig(Config):
+    """Local development and `make run`: embedded defaults, mails to the log."""
+
+    NAME = "development"
+
+    def __init__(self):
+        super().__init__()
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = read_or_create_dev_secret()
+
+
+class TestConfig(Config):
+    """Tests: each test overrides the database and storage it uses."""
+
+    NAME = "testing"
+    __test__ = False  # not a pytest test class
+
+    def __init__(self):
+        super().__init__()
+        self.TESTING = True
+        self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.MAIL_SERVER = None
+
+
+class ProdConfig(Config):
+    """Production: refuses to start without secret, database and storage settings."""
+
+    NAME = "production"
+
+    def __init__(self):
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.SESSION_COOKIE_NAME = "__Host-session"
+        self.PREFERRED_URL_SCHEME = "https"
+
+    def validate(self):
+        """:raise ConfigError: naming each production setting that is absent."""
+        missing = []
+        if not self.SECRET_KEY:
+            missing.append("SECRET_KEY")
+        if not env_str("DATABASE_URL"):
+            missing.append("DATABASE_URL")
+        if not env_str("REDIS_URL"):
+            missing.append("REDIS_URL")
+        if not env_str("STORAGE_BACKEND"):
+            missing.append("STORAGE_BACKEND")
+        elif self.STORAGE_BACKEND == "s3":
+            missing += [n for n in ("S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+                        if not getattr(self, n)]
+        elif not env_str("STORAGE_PATH"):
+            missing.append("STORAGE_PATH")
+        if missing:
+            raise ConfigError(
+                "Production configuration is incomplete; set "
+                + ", ".join(missing)
+                + " in the environment (see README.md, Configuration)."
+            )
+        if self.SECRET_KEY and len(self.SECRET_KEY) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+
+
+CONFIGS = {c.NAME: c for c in (DevConfig, TestConfig, ProdConfig)}
+
+
+def load_config(name=None):
+    """Build and validate the config named by ``name`` or ``PORTAL_ENV`` (default development)."""
+    name = name or env_str("PORTAL_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(CONFIGS)}, got {name!r}")
+    config = CONFIGS[name]()
+    config.validate()
+    return config
+
+
+def normalise_database_url(url):
+    """Use the psycopg 3 driver for plain postgres URLs (Heroku-style ``postgres://`` too)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def read_or_create_dev_secret():
+    """Keep a random development secret under instance/ so sessions survive a restart."""
+    path = INSTANCE_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,66 @@
+"""Filmportalen: the Flask application factory."""
+
+import logging
+import os
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from config.settings import load_config
+from portal.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config=None):
+    """Create the app from ``config`` (a config object; default: from PORTAL_ENV). No I/O."""
+    app = Flask(__name__, static_folder="../static", template_folder="../templates",
+                instance_relative_config=False)
+    app.config.from_object(config or load_config())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from portal import auth_loading, errors, security
+
+    login_manager.init_app(app)
+    auth_loading.configure(login_manager)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from portal.admin import bp as admin_bp
+    from portal.api import bp as api_bp
+    from portal.auth import bp as auth_bp
+    from portal.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    from portal import cli
+
+    cli.init_app(app)
+
+    @app.context_processor
+    def inject_helpers():
+        from portal import permissions
+
+        return {"perm": permissions, "current_locale": select_locale()}
+
+    return app
+
+
+def select_locale():
+    """The signed-in user's language, else the one chosen this session, else the default."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    chosen = session.get("lang") if request else None
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+

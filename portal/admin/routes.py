@@ -1,0 +1,93 @@
+"""Views of the admin blueprint: the organisation's logins."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm, UserCreateForm, UserRolesForm
+from portal.extensions import db
+from portal.models import User
+from portal.permissions import require_manage_user
+from portal.services import accounts
+
+
+def _managed_user(user_id):
+    """The user if the current admin may manage them. :raise 404: otherwise."""
+    user = db.session.get(User, user_id)
+    require_manage_user(user)
+    return user
+
+
+@bp.route("/users")
+def users():
+    """Every login of the admin's organisation."""
+    rows = db.session.scalars(
+        db.select(User).where(User.organisation_id == current_user.organisation_id)
+        .order_by(User.active.desc(), User.name)
+    ).all()
+    return render_template("admin/users.html", users=rows, confirm_form=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create_user():
+    """Create a login and mail its invitation."""
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.name.data, form.roles.data,
+                                        current_user.organisation, language=form.language.data,
+                                        actor=current_user)
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            accounts.send_invitation(user)
+            flash(_("%(name)s was created and an invitation was sent to %(email)s.",
+                    name=user.name, email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    """Change a login's roles. :raise 404: for a user of another organisation."""
+    user = _managed_user(user_id)
+    form = UserRolesForm(roles=list(user.roles))
+    if form.validate_on_submit():
+        try:
+            accounts.change_roles(user, form.roles.data, actor=current_user)
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The roles of %(name)s were saved.", name=user.name), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_edit.html", user=user, form=form, confirm_form=ConfirmForm())
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def toggle_active(user_id):
+    """Deactivate (ending every session at once) or reactivate a login."""
+    user = _managed_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            accounts.set_active(user, not user.active, actor=current_user)
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s can log in again.", name=user.name) if user.active
+                  else _("%(name)s is deactivated and logged out everywhere.", name=user.name),
+                  "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/invite", methods=["POST"])
+def resend_invitation(user_id):
+    """Send a fresh invitation link to a login that has no password yet."""
+    user = _managed_user(user_id)
+    if ConfirmForm().validate_on_submit() and user.active and not user.has_password:
+        accounts.send_invitation(user)
+        flash(_("A new invitation was sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))

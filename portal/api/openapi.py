@@ -1,0 +1,59 @@
+"""The OpenAPI document for /api/v1, kept beside the routes it describes."""
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+USER = {
+    "type": "object",
+    "required": ["id", "email", "name", "roles", "organisation_id", "language"],
+    "properties": {
+        "id": {"type": "integer"},
+        "email": {"type": "string"},
+        "name": {"type": "string"},
+        "roles": {"type": "array", "items": {"enum": ["admin", "supervisor", "leader"]}},
+        "organisation_id": {"type": "integer"},
+        "language": {"enum": ["sv", "en"]},
+    },
+}
+
+
+def build_spec():
+    """Return the OpenAPI document as a dict."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Filmportalen API", "version": "1"},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "Personal token from `flask portal create-token`."},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "Browser session; state changes need X-CSRFToken."},
+            },
+            "schemas": {"Error": ERROR, "User": USER},
+        },
+        "security": [{"bearer": []}, {"session": []}],
+        "paths": {
+            "/me": {
+                "get": {
+                    "summary": "The authenticated user",
+                    "operationId": "getMe",
+                    "responses": {
+                        "200": {"description": "The user",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+                        "401": {"description": "Not authenticated",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    },
+                }
+            },
+        },
+    }

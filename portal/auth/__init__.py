@@ -1,0 +1,7 @@
+"""Login, logout, invitations and password reset."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from portal.auth import routes  # noqa: E402,F401

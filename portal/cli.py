@@ -1,0 +1,93 @@
+"""``flask portal ...`` commands: users, tokens, first-run bootstrap and the worker."""
+
+import secrets
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from portal.extensions import db
+from portal.models import ROLES, ApiToken, User
+from portal.services import accounts
+
+portal_cli = AppGroup("portal", help="Filmportalen administration.")
+
+DEFAULT_ORGANISATION = "Min organisation"
+
+
+@portal_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--password", default=None, help="Set a password instead of mailing an invitation.")
+@click.option("--organisation", default=DEFAULT_ORGANISATION, show_default=True)
+@click.option("--language", default="sv", type=click.Choice(["sv", "en"]))
+def create_user_command(email, name, roles, password, organisation, language):
+    """Create a user; without --password an invitation mail is sent."""
+    org = accounts.get_or_create_organisation(organisation)
+    try:
+        user = accounts.create_user(email, name, roles, org, language=language, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    if password is None:
+        accounts.send_invitation(user)
+        click.echo(f"Created user {user.id}; invitation sent to {user.email}.")
+    else:
+        click.echo(f"Created user {user.id} ({user.email}).")
+
+
+@portal_cli.command("create-token")
+@click.option("--email", required=True)
+def create_token_command(email):
+    """Print a new personal API token for the user (shown once, stored hashed)."""
+    user = db.session.scalar(db.select(User).where(User.email == accounts.normalise_email(email)))
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user with e-mail {email}.")
+    row, plaintext = ApiToken.issue(user)
+    db.session.add(row)
+    db.session.commit()
+    click.echo(plaintext)
+
+
+@portal_cli.command("bootstrap")
+@click.option("--admin-email", envvar="PORTAL_ADMIN_EMAIL", default="admin@example.org",
+              show_default=True)
+@click.option("--admin-password", envvar="PORTAL_ADMIN_PASSWORD", default=None)
+def bootstrap_command(admin_email, admin_password):
+    """Apply migrations; on the first run create an admin (password generated if not given)."""
+    upgrade()
+    if db.session.scalar(db.select(User.id).limit(1)) is not None:
+        click.echo("Database ready; existing accounts kept.")
+        return
+    org = accounts.get_or_create_organisation(DEFAULT_ORGANISATION)
+    generated = admin_password is None
+    password = admin_password or secrets.token_urlsafe(12)
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"] and not generated:
+        raise click.ClickException(
+            f"PORTAL_ADMIN_PASSWORD must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters.")
+    try:
+        accounts.create_user(admin_email, "Administratör", ["admin"], org, password=password)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created the first administrator: {admin_email}")
+    if generated:
+        click.echo(f"Generated password (shown only this once): {password}")
+
+
+@portal_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["heavy", "light"]))
+def worker_command(burst, queues):
+    """Run an RQ worker on the heavy and light queues, with the scheduler."""
+    from workers.queues import QUEUES
+    from workers.worker import run_worker
+
+    run_worker(current_app._get_current_object(), queues=queues or QUEUES, burst=burst)
+
+
+def init_app(app):
+    """Register the ``portal`` command group."""
+    app.cli.add_command(portal_cli)

@@ -1,0 +1,70 @@
+"""Error pages in the user's language; JSON errors under /api/."""
+
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.extensions import db
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def messages():
+    """Translated explanations, looked up per request so they follow the locale."""
+    return {
+        400: _("The request could not be understood."),
+        403: _("You do not have access to this page."),
+        404: _("The page could not be found. It may have been moved, or you may not have access."),
+        405: _("That action is not allowed here."),
+        413: _("The request is too large."),
+        500: _("Something went wrong on our side. Try again in a moment; the error has been logged."),
+    }
+
+
+def api_error(status, code, message, **extra):
+    """A JSON error with a machine code and a translated message."""
+    response = jsonify(error={"code": code, "message": str(message), **extra})
+    response.status_code = status
+    return response
+
+
+def handle_http_error(error):
+    status = error.code or 500
+    message = messages().get(status, error.description)
+    if request.path.startswith("/api/"):
+        return api_error(status, CODES.get(status, "error"), message)
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_csrf_error(error):
+    message = _("The form has expired or was sent from elsewhere. Reload the page and try again.")
+    if request.path.startswith("/api/"):
+        return api_error(400, "csrf_failed", message)
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
+def handle_unexpected(error):
+    db.session.rollback()
+    if isinstance(error, HTTPException):
+        return handle_http_error(error)
+    current_app.logger.exception("unhandled error on %s", request.endpoint)
+    return handle_http_error(InternalServerError())
+
+
+def init_app(app):
+    """Register the handlers on ``app``."""
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,128 @@
+"""Organisations, users, their roles and personal API tokens."""
+
+import hashlib
+import secrets
+
+from flask_login import UserMixin
+
+from portal.extensions import db
+from portal.models.base import utcnow
+
+ADMIN = "admin"
+SUPERVISOR = "supervisor"
+LEADER = "leader"
+ROLES = (ADMIN, SUPERVISOR, LEADER)
+
+
+def new_security_stamp():
+    """A random value whose change ends every session and token bound to the old one."""
+    return secrets.token_hex(16)
+
+
+class Organisation(db.Model):
+    """A municipality or provider; users and groups belong to one."""
+
+    __tablename__ = "organisations"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+
+    users = db.relationship("User", back_populates="organisation")
+
+
+class UserRole(db.Model):
+    """One role held by one user; a person may hold several."""
+
+    __tablename__ = "user_roles"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role = db.Column(db.String(20), primary_key=True)
+
+    __table_args__ = (db.CheckConstraint("role IN ('admin', 'supervisor', 'leader')", name="role"),)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: email, name, roles, organisation, language, active flag."""
+
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=False, index=True)
+    language = db.Column(db.String(5), nullable=False, default="sv")
+    password_hash = db.Column(db.String(255))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    security_stamp = db.Column(db.String(32), nullable=False, default=new_security_stamp)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime(timezone=True))
+
+    organisation = db.relationship("Organisation", back_populates="users")
+    role_rows = db.relationship(
+        "UserRole", cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+
+    @property
+    def roles(self):
+        """The user's roles as a sorted tuple of names."""
+        return tuple(sorted(r.role for r in self.role_rows))
+
+    @roles.setter
+    def roles(self, names):
+        wanted = set(names)
+        unknown = wanted - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown role(s): {', '.join(sorted(unknown))}")
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=name) for name in sorted(wanted - set(self.roles))
+        ]
+
+    def has_role(self, role):
+        """True when the user holds ``role`` (and is active)."""
+        return self.active and role in self.roles
+
+    @property
+    def is_active(self):
+        return bool(self.active)
+
+    def get_id(self):
+        """Session id: user id plus security stamp, so a new stamp ends old sessions."""
+        return f"{self.id}.{self.security_stamp}"
+
+    def end_all_sessions(self):
+        """Rotate the security stamp: every session cookie of this user stops working."""
+        self.security_stamp = new_security_stamp()
+
+    @property
+    def has_password(self):
+        return self.password_hash is not None
+
+    def __repr__(self):
+        return f"<User {self.id}>"
+
+
+def hash_api_token(token):
+    """SHA-256 of a personal API token; tokens are random, so a fast hash suffices."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(db.Model):
+    """A personal API token for ``Authorization: Bearer``; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    last_used_at = db.Column(db.DateTime(timezone=True))
+    revoked_at = db.Column(db.DateTime(timezone=True))
+
+    user = db.relationship("User")
+
+    @classmethod
+    def issue(cls, user):
+        """Create a token for ``user``; returns ``(row, plaintext)``, plaintext shown once."""
+        plaintext = "fp_" + secrets.token_urlsafe(32)
+        return cls(user=user, token_hash=hash_api_token(plaintext)), plaintext

@@ -1,0 +1,61 @@
+"""Cross-cutting request guards: login by default, CSRF, security headers.
+
+Every endpoint requires login unless its view is marked ``@public``; that way a new route is
+safe before anyone remembers to protect it.
+"""
+
+from flask import current_app, request
+from flask_login import current_user
+
+from portal.auth_loading import bearer_token
+from portal.extensions import csrf
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def public(view):
+    """Mark a view as reachable without logging in."""
+    view.is_public = True
+    return view
+
+
+def is_public_endpoint(endpoint):
+    """True for static files and views marked ``@public``."""
+    if endpoint is None or endpoint == "static":
+        return True
+    view = current_app.view_functions.get(endpoint)
+    return bool(getattr(view, "is_public", False))
+
+
+def require_login_and_csrf():
+    """before_request: login unless public; CSRF on every state change without a token."""
+    if not is_public_endpoint(request.endpoint) and not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if request.method in UNSAFE_METHODS and bearer_token() is None:
+        csrf.protect()
+    return None
+
+
+def set_security_headers(response):
+    """after_request: headers on every answer; personal pages are never cached."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'",
+    )
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_app(app):
+    """Register the guards on ``app``."""
+    app.before_request(require_login_and_csrf)
+    app.after_request(set_security_headers)

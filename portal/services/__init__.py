@@ -1,0 +1,1 @@
+"""Side effects live here: storage, queueing, mail, audit, accounts."""

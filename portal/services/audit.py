@@ -1,0 +1,23 @@
+"""Write audit events. Callers commit; the row goes in the same transaction as the change."""
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import AuditEvent
+
+
+def record(action, obj=None, actor=None, **detail):
+    """Add an audit row for ``action`` on ``obj`` by ``actor`` (default: the current user)."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        object_type=type(obj).__name__.lower() if obj is not None else None,
+        object_id=getattr(obj, "id", None),
+        ip=request.remote_addr if has_request_context() else None,
+        detail=detail,
+    )
+    db.session.add(event)
+    return event

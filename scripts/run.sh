@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `make run`: migrations, first admin, Redis (unless REDIS_URL is set), one RQ worker and
+# gunicorn, all stopped together by Ctrl-C. Data stays under instance/ between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+export PORTAL_ENV=${PORTAL_ENV:-development}
+export FLASK_APP=app
+PORT=${PORT:-5000}
+INSTANCE="$PWD/instance"
+mkdir -p "$INSTANCE/redis" "$INSTANCE/storage"
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "Stopping Filmportalen..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "Stopped. Your data is kept under instance/."
+}
+trap stop_all INT TERM EXIT
+
+if [ -z "${REDIS_URL:-}" ]; then
+  # Our own Redis on a socket under instance/: no port clash, jobs kept in an append-only file.
+  socket="$INSTANCE/redis/redis.sock"
+  export REDIS_URL="unix://$socket"
+  if ! redis-cli -s "$socket" ping >/dev/null 2>&1; then
+    redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 \
+      --dir "$INSTANCE/redis" --appendonly yes --save "" \
+      --logfile "$INSTANCE/redis/redis.log" &
+    pids+=($!)
+    for _ in $(seq 50); do redis-cli -s "$socket" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -s "$socket" ping >/dev/null || { echo "Redis did not start; see instance/redis/redis.log" >&2; exit 1; }
+  fi
+fi
+
+"$BIN/flask" portal bootstrap
+
+"$BIN/flask" portal worker &
+pids+=($!)
+
+"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - app:app &
+pids+=($!)
+
+for _ in $(seq 100); do
+  "$BIN/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" \
+    >/dev/null 2>&1 && break
+  sleep 0.2
+done
+cat <<MSG
+
+  Filmportalen is running: http://127.0.0.1:$PORT/login
+  Log in as ${PORTAL_ADMIN_EMAIL:-admin@example.org} (the password was printed above on the
+  first run, or is PORTAL_ADMIN_PASSWORD). Mails are written to this log. Ctrl-C stops it all.
+
+MSG
+# Stop everything as soon as one process ends, so a crash is never silent.
+wait -n "${pids[@]}" || true

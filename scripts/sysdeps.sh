@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages Filmportalen needs, only those whose command is missing.
+# Usage: scripts/sysdeps.sh run|test
+set -euo pipefail
+
+want=(ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server redis-cli:redis-server)
+if [ "${1:-run}" = test ]; then
+  want+=(chromium:chromium)
+fi
+python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(__python3-venv:python3-venv)
+
+missing=()
+for pair in "${want[@]}"; do
+  cmd=${pair%%:*}; pkg=${pair#*:}
+  if ! command -v "$cmd" >/dev/null 2>&1; then
+    [[ " ${missing[*]-} " == *" $pkg "* ]] || missing+=("$pkg")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "Installing system packages: ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "Need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

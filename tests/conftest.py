@@ -1,0 +1,205 @@
+"""Fixtures in the spirit of flaskr's conftest: app, client, auth, a clean database per test,
+real Redis and SMTP servers, and factories for domain objects.
+
+The database fixtures run every test on SQLite and, when a PostgreSQL server answers at
+TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test), on PostgreSQL
+too; otherwise those runs are skipped with the reason shown in the summary.
+"""
+
+import os
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from config.settings import TestConfig
+from portal import create_app
+from portal.extensions import db
+from portal.services import accounts
+from tests.services import MailCatcher, RedisServer
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery staple"
+_postgres_problem = []
+
+
+def pytest_report_header(config):
+    return f"PostgreSQL for tests: {POSTGRES_URL} (tests on it are skipped if it does not answer)"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _postgres_problem:
+        terminalreporter.write_line(
+            f"NOTE: PostgreSQL runs were skipped: {_postgres_problem[0]}. The SQLite runs passed "
+            "on their own; set TEST_POSTGRES_URL to test against PostgreSQL.", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_server():
+    catcher = MailCatcher()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh database on the PostgreSQL server for this test session, dropped afterwards."""
+    admin_engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        _postgres_problem.append(f"{POSTGRES_URL} did not answer ({type(error).__name__})")
+        pytest.skip(f"PostgreSQL not available at {POSTGRES_URL}")
+    url = sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    """Every test that uses the database runs on SQLite and on PostgreSQL."""
+    return request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url"}[request.param])
+
+
+def make_config(database_url, redis_url, storage_path, mail_port=None, **overrides):
+    config = TestConfig()
+    config.SQLALCHEMY_DATABASE_URI = database_url
+    config.REDIS_URL = redis_url
+    config.STORAGE_PATH = str(storage_path)
+    if mail_port:
+        config.MAIL_SERVER = "127.0.0.1"
+        config.MAIL_PORT = mail_port
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+_schema_ready = set()
+
+
+def reset_database(app):
+    """Create the schema once per database, then empty every table before each test."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        if url not in _schema_ready:
+            db.drop_all()
+            db.create_all()
+            _schema_ready.add(url)
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url, redis_server, mail_server, tmp_path):
+    redis_server.client.flushall()
+    mail_server.clear()
+    app = create_app(make_config(database_url, redis_server.url, tmp_path / "storage",
+                                 mail_server.port))
+    reset_database(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_from(html):
+    """The CSRF token in a rendered page."""
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+class AuthActions:
+    """Log in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path="/login"):
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+    def login(self, email, password=PASSWORD):
+        token = self.csrf("/login")
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "csrf_token": token})
+
+    def logout(self):
+        token = self.csrf("/")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+class Factory:
+    """Creates domain objects directly in the database."""
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+
+    def organisation(self, name=None):
+        with self.app.app_context():
+            self.count += 1
+            org = accounts.get_or_create_organisation(name or f"Kommun {self.count}")
+            db.session.commit()
+            return org.id
+
+    def user(self, roles=("leader",), email=None, organisation_id=None, password=PASSWORD,
+             name=None, language="sv"):
+        """Create a user and return its id."""
+        from portal.models import Organisation
+
+        with self.app.app_context():
+            self.count += 1
+            org_id = organisation_id or self.organisation()
+            user = accounts.create_user(
+                email or f"user{self.count}@example.org", name or f"Person {self.count}",
+                list(roles), db.session.get(Organisation, org_id), language=language,
+                password=password)
+            db.session.commit()
+            return user.id
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job now in a real RQ worker (in-process), like the Procfile worker."""
+    from workers.worker import make_worker
+
+    def run():
+        worker = make_worker(app, simple=True)
+        with app.app_context():
+            worker.work(burst=True, with_scheduler=False)
+
+    return run

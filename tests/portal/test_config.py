@@ -1,0 +1,78 @@
+"""Configuration: typed helpers and the production guard."""
+
+import pytest
+
+from config.settings import ConfigError, env_bool, env_int, load_config, normalise_database_url
+
+PROD_ENV = {
+    "SECRET_KEY": "x" * 40,
+    "DATABASE_URL": "postgresql://portal@db/portal",
+    "REDIS_URL": "redis://redis:6379/0",
+    "STORAGE_BACKEND": "s3",
+    "S3_BUCKET": "films",
+    "S3_ACCESS_KEY_ID": "key",
+    "S3_SECRET_ACCESS_KEY": "secret",
+}
+
+
+@pytest.fixture
+def prod_env(monkeypatch):
+    for name in ("PORTAL_ENV", "STORAGE_PATH", *PROD_ENV):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in PROD_ENV.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_production_config_starts_when_complete(prod_env):
+    config = load_config("production")
+    assert config.SESSION_COOKIE_SECURE is True
+    assert config.SESSION_COOKIE_NAME == "__Host-session"
+    assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://portal@db/portal"
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STORAGE_BACKEND",
+                                     "S3_BUCKET", "S3_SECRET_ACCESS_KEY"])
+def test_production_config_names_the_missing_setting(prod_env, missing):
+    prod_env.delenv(missing)
+    with pytest.raises(ConfigError, match=missing):
+        load_config("production")
+
+
+def test_production_local_storage_needs_a_path(prod_env):
+    prod_env.setenv("STORAGE_BACKEND", "local")
+    with pytest.raises(ConfigError, match="STORAGE_PATH"):
+        load_config("production")
+    prod_env.setenv("STORAGE_PATH", "/srv/films")
+    assert load_config("production").STORAGE_PATH == "/srv/films"
+
+
+def test_short_secret_key_refused_in_production(prod_env):
+    prod_env.setenv("SECRET_KEY", "short")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config("production")
+
+
+def test_typed_helpers_refuse_nonsense(monkeypatch):
+    monkeypatch.setenv("X_INT", "12")
+    monkeypatch.setenv("X_BAD_INT", "twelve")
+    monkeypatch.setenv("X_BOOL", "Yes")
+    monkeypatch.setenv("X_BAD_BOOL", "maybe")
+    assert env_int("X_INT", 0) == 12
+    assert env_int("X_MISSING", 7) == 7
+    assert env_bool("X_BOOL") is True
+    with pytest.raises(ConfigError, match="X_BAD_INT"):
+        env_int("X_BAD_INT", 0)
+    with pytest.raises(ConfigError, match="X_BAD_BOOL"):
+        env_bool("X_BAD_BOOL")
+
+
+def test_unknown_storage_backend_refused(monkeypatch):
+    monkeypatch.setenv("STORAGE_BACKEND", "ftp")
+    with pytest.raises(ConfigError, match="STORAGE_BACKEND"):
+        load_config("development")
+
+
+def test_postgres_urls_use_psycopg3():
+    assert normalise_database_url("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"

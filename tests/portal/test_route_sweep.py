@@ -1,0 +1,63 @@
+"""One sweep over every route in app.url_map: anonymous users go to login (or get 401 JSON),
+and leaders and supervisors are refused on admin routes."""
+
+import pytest
+
+from config.settings import TestConfig
+from portal import create_app
+from portal.security import is_public_endpoint
+from tests.conftest import AuthActions
+
+_app = create_app(TestConfig())
+with _app.test_request_context():
+    RULES = [
+        (rule.endpoint, rule, method)
+        for rule in _app.url_map.iter_rules()
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
+    PUBLIC = {endpoint for endpoint, _r, _m in RULES if is_public_endpoint(endpoint)}
+
+EXPECTED_PUBLIC = {
+    "static", "auth.login", "auth.logout", "auth.accept_invitation", "auth.request_password_reset",
+    "auth.reset_password", "main.set_language", "main.healthz", "api.openapi",
+}
+
+
+def url_for_rule(rule):
+    """A concrete URL for ``rule``: 1 for integer arguments, "x" for the others."""
+    values = {arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter" else "x"
+              for arg in rule.arguments}
+    return _app.url_map.bind("localhost").build(rule.endpoint, values)
+
+
+def test_public_endpoints_are_exactly_the_expected_ones():
+    assert PUBLIC == EXPECTED_PUBLIC
+
+
+@pytest.mark.parametrize("endpoint,rule,method",
+                         [r for r in RULES if r[0] not in PUBLIC], ids=lambda v: str(v))
+def test_anonymous_is_sent_to_login(client, endpoint, rule, method):
+    response = client.open(url_for_rule(rule), method=method)
+    if rule.rule.startswith("/api/"):
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthenticated"
+    else:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+ADMIN_RULES = [r for r in RULES if r[1].rule.startswith("/admin")]
+
+
+@pytest.mark.parametrize("role", ["leader", "supervisor"])
+def test_non_admins_are_refused_on_every_admin_route(app, factory, role):
+    factory.user(roles=(role,), email=f"{role}@example.org")
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(f"{role}@example.org")
+    token = auth.csrf("/")
+    assert ADMIN_RULES, "the sweep found no admin routes"
+    for _endpoint, rule, method in ADMIN_RULES:
+        data = {"csrf_token": token} if method != "GET" else None
+        response = client.open(url_for_rule(rule), method=method, data=data)
+        assert response.status_code == 403, (rule.rule, method)

@@ -1,0 +1,1 @@
+"""RQ jobs, the queue helper and the worker entry point."""

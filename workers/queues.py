@@ -1,0 +1,41 @@
+"""The two queues and the one helper every job is enqueued through."""
+
+from flask import current_app
+from redis import Redis
+from rq import Queue, Retry
+
+HEAVY = "heavy"  # long encodes
+LIGHT = "light"  # probe, pictures, mail: quick feedback never waits behind an encode
+QUEUES = (HEAVY, LIGHT)
+
+
+def redis_connection():
+    """The app's Redis connection, created once per app."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("portal_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=3, socket_timeout=10)
+        app.extensions["portal_redis"] = conn
+    return conn
+
+
+def get_queue(name):
+    """The RQ queue called ``name`` (HEAVY or LIGHT)."""
+    if name not in QUEUES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=redis_connection())
+
+
+def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, **kwargs):
+    """Enqueue ``func`` (a function object, never a dotted string) with explicit timeout,
+    retries with growing back-off and a failure TTL of a week."""
+    return get_queue(queue).enqueue_call(
+        func,
+        args=args,
+        kwargs=kwargs,
+        timeout=timeout,
+        retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+        failure_ttl=7 * 24 * 3600,
+        result_ttl=3600,
+        job_id=job_id,
+    )

@@ -1,0 +1,52 @@
+"""The RQ worker used by the Procfile: both queues, the scheduler, the app's context."""
+
+import logging
+import os
+
+from rq import SimpleWorker, Worker
+
+from portal.extensions import db
+from workers.queues import QUEUES, get_queue, redis_connection
+
+log = logging.getLogger(__name__)
+
+
+class AppContextJobs:
+    """Runs each job inside a fresh app context of the worker's Flask app."""
+
+    flask_app = None
+
+    def perform_job(self, job, queue):
+        with self.flask_app.app_context():
+            try:
+                return super().perform_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+class AppWorker(AppContextJobs, Worker):
+    """Forks a work-horse per job (the Procfile worker)."""
+
+
+class AppSimpleWorker(AppContextJobs, SimpleWorker):
+    """Runs jobs in its own process (tests and debugging)."""
+
+
+def make_worker(app, queues=QUEUES, name=None, simple=False):
+    """A worker bound to ``app`` listening on ``queues`` (heavy first)."""
+    worker_class = AppSimpleWorker if simple else AppWorker
+    worker_class.flask_app = app
+    with app.app_context():
+        if not simple:
+            # A forked work-horse must not reuse the parent's pooled database connections.
+            engine = db.engine
+            os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+        return worker_class([get_queue(q) for q in queues], connection=redis_connection(), name=name)
+
+
+def run_worker(app, queues=QUEUES, burst=False, name=None):
+    """Listen on ``queues`` until stopped (or until empty with ``burst``)."""
+    worker = make_worker(app, queues, name=name)
+    log.info("worker %s listening on %s", worker.name, ", ".join(queues))
+    with app.app_context():
+        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
