@@ -11,12 +11,19 @@ INSTANCE="$PWD/instance"
 mkdir -p "$INSTANCE/redis" "$INSTANCE/storage"
 
 pids=()
+redis_pid=""
 stop_all() {
   trap - INT TERM EXIT
   echo
   echo "Stopping Filmportalen..."
+  # Web and worker first (the worker finishes or requeues its job), Redis last, so nothing
+  # loses its connection while it shuts down.
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$redis_pid" ]; then
+    kill -TERM "$redis_pid" 2>/dev/null || true
+    wait "$redis_pid" 2>/dev/null || true
+  fi
   echo "Stopped. Your data is kept under instance/."
 }
 trap stop_all INT TERM EXIT
@@ -29,7 +36,7 @@ if [ -z "${REDIS_URL:-}" ]; then
     redis-server --port 0 --unixsocket "$socket" --unixsocketperm 700 \
       --dir "$INSTANCE/redis" --appendonly yes --save "" \
       --logfile "$INSTANCE/redis/redis.log" &
-    pids+=($!)
+    redis_pid=$!
     for _ in $(seq 50); do redis-cli -s "$socket" ping >/dev/null 2>&1 && break; sleep 0.1; done
     redis-cli -s "$socket" ping >/dev/null || { echo "Redis did not start; see instance/redis/redis.log" >&2; exit 1; }
   fi
@@ -56,4 +63,4 @@ cat <<MSG
 
 MSG
 # Stop everything as soon as one process ends, so a crash is never silent.
-wait -n "${pids[@]}" || true
+wait -n "${pids[@]}" ${redis_pid:+"$redis_pid"} || true

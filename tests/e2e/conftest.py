@@ -1,0 +1,89 @@
+"""Browser tests: the real app served on a free port, driven by Playwright in Debian's Chromium.
+
+Never downloads a browser: Chromium comes from apt (``make test`` installs it) and Playwright
+only drives it. Each test gets the ``app`` fixture's fresh database, served by a threaded
+Werkzeug server, and a new browser context (clean cookies, Swedish by default).
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.services import free_port
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run."""
+    if shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}; `make test` installs it from apt")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    """The app served over HTTP in a background thread."""
+
+    def __init__(self, app):
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's ``app`` on http://127.0.0.1:<free port>; ``.url`` is the base URL."""
+    app.config["PUBLIC_URL"] = None
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser, live_server, tmp_path):
+    """A fresh browser tab whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE",
+                                  accept_downloads=True)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    if os.environ.get("E2E_SCREENSHOTS"):
+        tab.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def login(page, email, password):
+    """Log in through the real form."""
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
