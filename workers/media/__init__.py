@@ -1,0 +1,1 @@
+"""The media pipeline: probe, decide, transcode, pictures (ffmpeg through one gate)."""
