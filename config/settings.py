@@ -76,6 +76,22 @@ class Config:
         self.S3_ACCESS_KEY_ID = env_str("S3_ACCESS_KEY_ID")
         self.S3_SECRET_ACCESS_KEY = env_str("S3_SECRET_ACCESS_KEY")
         self.S3_ADDRESSING_STYLE = env_choice("S3_ADDRESSING_STYLE", ("path", "virtual", "auto"), "path")
+        # The host browsers reach the store on, when it differs from the one the web process and
+        # workers use (e.g. http://minio:9000 inside Docker, https://s3.example.org outside).
+        # Only presigned URLs use it; unset means S3_ENDPOINT_URL for both.
+        self.S3_PUBLIC_ENDPOINT_URL = env_str("S3_PUBLIC_ENDPOINT_URL")
+
+        # Uploads: the size cap a file (decimal GB), how long a signed part URL lives (seconds),
+        # how long a signed playback URL lives, and after how many days an unfinished multipart
+        # upload is aborted by the sweeper. Parts are 16-64 MiB (portal.services.storage).
+        self.UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_GB", 20) * 10**9
+        self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
+        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
+        self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
+        # Smallest part but the last one, as S3 requires; tests lower it for the local backend.
+        self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024
+        # Largest part the local backend accepts in one signed PUT (the top of the 16-64 MiB range).
+        self.UPLOAD_MAX_PART_BYTES = 64 * 1024 * 1024
 
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 25)

@@ -33,11 +33,13 @@ def create_app(config=None):
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.main import bp as main_bp
+    from portal.storage_local import bp as storage_local_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(storage_local_bp)
 
     from portal import cli
 

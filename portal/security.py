@@ -32,7 +32,7 @@ def require_login_and_csrf():
     if not is_public_endpoint(request.endpoint) and not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     if request.method in UNSAFE_METHODS and bearer_token() is None:
-        csrf.protect()
+        csrf.protect(apply_exemptions=True)  # views marked @csrf.exempt (signed storage URLs)
     return None
 
 

@@ -203,3 +203,13 @@ def run_jobs(app):
             worker.work(burst=True, with_scheduler=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free port for the whole run (see tests/s3.py)."""
+    from tests.s3 import MotoS3
+
+    server = MotoS3()
+    yield server
+    server.stop()

@@ -20,6 +20,7 @@ with _app.test_request_context():
 EXPECTED_PUBLIC = {
     "static", "auth.login", "auth.logout", "auth.accept_invitation", "auth.request_password_reset",
     "auth.reset_password", "main.set_language", "main.healthz", "api.openapi",
+    "storage_local.put_part", "storage_local.get_object",
 }
 
 

@@ -1,0 +1,76 @@
+"""Views for the local backend's signed URLs; the signature is the authorisation."""
+
+from flask import Response, abort, request, send_file
+
+from portal.extensions import csrf
+from portal.security import public
+from portal.services.storage import LocalStorage, StorageError, TooLarge, content_disposition, get_storage
+from portal.storage_local import bp
+from portal.storage_local.signing import InvalidSignature, load_signed
+
+ERROR_STATUS = {"no_such_upload": 404, "too_large": 413, "invalid_key": 400, "parts_mismatch": 400}
+
+
+def local_storage():
+    """The local backend. :raise 404: when the app stores in S3."""
+    storage = get_storage()
+    if not isinstance(storage, LocalStorage):
+        abort(404)
+    return storage
+
+
+def verified(op):
+    """The signed payload of this request. :raise 403: tampered, expired or another operation."""
+    try:
+        return load_signed(request.args.get("sig"), op)
+    except InvalidSignature as error:
+        abort(Response(f"Forbidden: {error}\n", 403, mimetype="text/plain"))
+
+
+def plain(status, text, **headers):
+    return Response(text + "\n", status, headers=headers, mimetype="text/plain")
+
+
+@bp.route("/storage/part", methods=["PUT"])
+@public
+@csrf.exempt
+def put_part():
+    """Store one part of a multipart upload, streamed to disk; answer its ETag like S3.
+
+    :raise 403: bad signature. :raise 404: no such upload. :raise 413: part too large.
+    """
+    storage = local_storage()
+    claim = verified("put")
+    # Flask's MAX_CONTENT_LENGTH guards forms; a part may be larger, write_part caps it.
+    request.max_content_length = storage.max_part_size
+    if request.content_length and request.content_length > storage.max_part_size:
+        return plain(413, "Part too large")
+    try:
+        etag = storage.write_part(claim["k"], claim["u"], int(claim["n"]), request.stream,
+                                  expected_md5=claim.get("m") or request.headers.get("Content-MD5"))
+    except TooLarge:
+        return plain(413, "Part too large")
+    except FileNotFoundError:  # aborted or completed while this part streamed in
+        return plain(404, "no_such_upload")
+    except StorageError as error:
+        return plain(ERROR_STATUS.get(error.code, 400), error.code)
+    return plain(200, "", ETag=etag)
+
+
+@bp.route("/storage/object", methods=["GET"])
+@public
+def get_object():
+    """Serve a stored object with Range support (206 for a byte range).
+
+    :raise 403: bad signature. :raise 404: no such object.
+    """
+    storage = local_storage()
+    claim = verified("get")
+    path = storage.path(claim["k"])
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=storage.content_type(claim["k"]), conditional=True, etag=True,
+                         max_age=0)
+    if claim.get("f"):
+        response.headers["Content-Disposition"] = content_disposition(claim["f"])
+    return response
