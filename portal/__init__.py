@@ -32,11 +32,13 @@ def create_app(config=None):
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
+    from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
     from portal.storage_local import bp as storage_local_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(storage_local_bp)

@@ -39,3 +39,49 @@ def require_manage_user(user):
     """:raise 404: unless the current user may manage ``user``."""
     if not can_manage_user(current_user, user):
         abort(404)
+
+
+def leads_group(user, group):
+    """True when ``user`` is one of the group's leaders."""
+    return is_leader(user) and any(r.user_id == user.id for r in group.leader_rows)
+
+
+def supervises_group(user, group):
+    """True when ``user`` is a supervisor assigned to the group."""
+    return is_supervisor(user) and any(r.user_id == user.id for r in group.supervisor_rows)
+
+
+def can_view_group(user, group):
+    """Leaders see the groups they lead, supervisors the ones assigned to them, admins their
+    organisation's."""
+    if group is None or not user.is_authenticated:
+        return False
+    return (leads_group(user, group) or supervises_group(user, group)
+            or (is_admin(user) and group.organisation_id == user.organisation_id))
+
+
+def can_manage_group(user, group):
+    """Leaders of the group and its organisation's admins keep participants and consent."""
+    return group is not None and (
+        leads_group(user, group) or (is_admin(user) and group.organisation_id == user.organisation_id))
+
+
+def can_upload_to_group(user, group):
+    """The designated uploader, or the co-leader when the group allows it."""
+    from portal.models.groups import CO_LEADER, UPLOADER
+
+    allowed = {UPLOADER, CO_LEADER} if group.co_leader_may_upload else {UPLOADER}
+    return is_leader(user) and any(r.user_id == user.id and r.role in allowed for r in group.leader_rows)
+
+
+def require_view_group(group):
+    """:raise 404: unless the current user may see ``group``."""
+    if not can_view_group(current_user, group):
+        abort(404)
+
+
+def require_manage_group(group):
+    """:raise 404: when the group is hidden from the user; 403 when seen but not managed."""
+    require_view_group(group)
+    if not can_manage_group(current_user, group):
+        abort(403)

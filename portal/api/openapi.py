@@ -1,5 +1,7 @@
 """The OpenAPI document for /api/v1, kept beside the routes it describes."""
 
+from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
+
 ERROR = {
     "type": "object",
     "required": ["error"],
@@ -39,7 +41,7 @@ def build_spec():
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
-            "schemas": {"Error": ERROR, "User": USER},
+            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -55,5 +57,6 @@ def build_spec():
                     },
                 }
             },
+            **GROUP_PATHS,
         },
     }

@@ -13,7 +13,12 @@ from portal.utils import safe_next
 @bp.route("/")
 def index():
     """The start page for the signed-in user, by role."""
-    return render_template("main/index.html")
+    from portal.services import groups
+
+    return render_template("main/index.html", led=groups.led_groups(current_user),
+                           supervised=groups.supervised_groups(current_user),
+                           new_groups=groups.newly_started(current_user.organisation_id),
+                           missing_evaluations=groups.missing_evaluations(current_user.organisation_id))
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,0 +1,85 @@
+"""Admin views for groups overview, organisations and programs."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from portal.admin import bp
+from portal.extensions import db
+from portal.models import Organisation, Program
+from portal.services import accounts, audit, consent, groups
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+
+
+def _number(label, low=0):
+    return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=1000)])
+
+
+class ProgramForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    has_info_meeting = BooleanField(_l("Starts with an information meeting"))
+    min_participants = _number(_l("Minimum participants for certification"), 1)
+    group_size_min = _number(_l("Recommended group size, from"), 1)
+    group_size_max = _number(_l("Recommended group size, to"), 1)
+    recert_years = _number(_l("Recertification after years"), 1)
+    recert_groups = _number(_l("Recertification after groups"), 1)
+    recert_films = _number(_l("Films for recertification"), 1)
+    requires_technical_assistant = BooleanField(_l("Needs a technical assistant"))
+
+
+@bp.route("/groups")
+def groups_overview():
+    """The organisation's groups, new ones, missing evaluations and withdrawals to act on."""
+    org_id = current_user.organisation_id
+    return render_template("admin/groups.html", groups=groups.organisation_groups(org_id),
+                           new_groups=groups.newly_started(org_id),
+                           missing=groups.missing_evaluations(org_id),
+                           withdrawals=consent.withdrawal_actions_pending(current_user.organisation))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    """The admin's organisation, and creating another one."""
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        if db.session.scalar(db.select(Organisation.id).where(Organisation.name == name)) is not None:
+            flash(_("There is already an organisation called %(name)s.", name=name), "error")
+        else:
+            org = accounts.get_or_create_organisation(name)
+            audit.record("organisation.create", org)
+            db.session.commit()
+            flash(_("The organisation %(name)s is created.", name=name), "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisations.html", organisation=current_user.organisation, form=form)
+
+
+@bp.route("/programs")
+def programs():
+    """Every program and its numbers."""
+    rows = db.session.scalars(db.select(Program).order_by(Program.name)).all()
+    return render_template("admin/programs.html", programs=rows)
+
+
+@bp.route("/programs/<int:program_id>", methods=["GET", "POST"])
+def edit_program(program_id):
+    """Change a program's numbers. :raise 404: for an unknown program."""
+    program = db.get_or_404(Program, program_id)
+    form = ProgramForm(obj=program)
+    if form.validate_on_submit():
+        if form.group_size_min.data > form.group_size_max.data:
+            flash(_("The smallest group size cannot be larger than the largest."), "error")
+        else:
+            form.populate_obj(program)
+            audit.record("program.update", program)
+            db.session.commit()
+            flash(_("The program %(name)s is saved.", name=program.name), "success")
+            return redirect(url_for("admin.programs"))
+    return render_template("admin/program_edit.html", program=program, form=form)

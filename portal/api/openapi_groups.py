@@ -1,0 +1,141 @@
+"""The OpenAPI paths and schemas of the groups API (merged into the document by openapi.py)."""
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema, description):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses):
+    text = {400: "Not a JSON object, or no CSRF token", 403: "Not allowed to change this",
+            404: "Not found, or not visible to the caller", 409: "Conflict (see the error code)",
+            422: "A field is missing or of the wrong type (see error.field)"}
+    return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
+
+
+def _id(name):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+DATE = {"type": "string", "format": "date"}
+IDS = {"type": "array", "items": {"type": "integer"}}
+
+GROUP_SCHEMAS = {
+    "Session": {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "number": {"type": "integer"}, "title": {"type": "string"},
+                       "date": DATE, "consent_confirmed": {"type": "boolean"}, "attending": IDS,
+                       "playback_blocked": {"type": "boolean"}},
+    },
+    "Group": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "organisation_id": {"type": "integer"},
+            "program_id": {"type": "integer"}, "title": {"type": "string"}, "language": {"type": "string"},
+            "interpreter": {"type": "boolean"}, "start_date": DATE,
+            "purpose": {"enum": ["certification", "recertification", "regular"]},
+            "uploader_id": {"type": ["integer", "null"]}, "leader_ids": IDS, "supervisor_ids": IDS,
+            "technical_assistant_id": {"type": ["integer", "null"]},
+            "co_leader_may_upload": {"type": "boolean"},
+            "sessions": {"type": "array", "items": _ref("Session")},
+        },
+    },
+    "GroupCreate": {
+        "type": "object",
+        "required": ["program_id", "title", "start_date", "uploader_id", "co_leader_id", "purpose"],
+        "properties": {
+            "program_id": {"type": "integer"}, "title": {"type": "string"}, "start_date": DATE,
+            "uploader_id": {"type": "integer"}, "co_leader_id": {"type": "integer"},
+            "purpose": {"enum": ["certification", "recertification", "regular"]},
+            "language": {"type": "string"}, "interpreter": {"type": "boolean"},
+            "technical_assistant_id": {"type": ["integer", "null"]}, "supervisor_ids": IDS,
+            "co_leader_may_upload": {"type": "boolean"},
+        },
+    },
+    "Participant": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "code": {"type": "string"}, "has_consent": {"type": "boolean"},
+            "consents": {"type": "array", "items": {"type": "object", "properties": {
+                "kind": {"enum": ["given", "withdrawn"]}, "date": DATE,
+                "method": {"enum": ["paper", "digital", "oral_on_film", None]},
+                "timecode": {"type": ["string", "null"]}, "info_version": {"type": ["string", "null"]},
+                "registered_by_id": {"type": ["integer", "null"]}}}},
+        },
+    },
+}
+
+
+def _body(schema):
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+GROUP_PATHS = {
+    "/groups": {
+        "get": {"summary": "Groups the caller may see", "operationId": "listGroups",
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "groups": {"type": "array", "items": _ref("Group")}}}, "The groups")}},
+        "post": {"summary": "Create a group (admins and leaders); mails the organisation's admins",
+                 "operationId": "createGroup", "requestBody": _body(_ref("GroupCreate")),
+                 "responses": {"201": _json(_ref("Group"), "The new group with its sessions"),
+                               **_errors(400, 403, 422)}},
+    },
+    "/groups/{group_id}": {
+        "get": {"summary": "One group with its sessions", "operationId": "getGroup",
+                "parameters": [_id("group_id")],
+                "responses": {"200": _json(_ref("Group"), "The group"), **_errors(404)}},
+    },
+    "/groups/{group_id}/sessions": {
+        "get": {"summary": "The group's sessions", "operationId": "listSessions",
+                "parameters": [_id("group_id")],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "sessions": {"type": "array", "items": _ref("Session")}}}, "The sessions"),
+                    **_errors(404)}},
+    },
+    "/groups/{group_id}/participants": {
+        "get": {"summary": "Participants and their consent history", "operationId": "listParticipants",
+                "parameters": [_id("group_id")],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "participants": {"type": "array", "items": _ref("Participant")}}}, "The participants"),
+                    **_errors(404)}},
+        "post": {"summary": "Register a participant by pseudonymous code (no personal identity "
+                            "numbers, no e-mail addresses)", "operationId": "addParticipant",
+                 "parameters": [_id("group_id")],
+                 "requestBody": _body({"type": "object", "required": ["code"],
+                                       "properties": {"code": {"type": "string", "maxLength": 20}}}),
+                 "responses": {"201": _json(_ref("Participant"), "The participant"),
+                               **_errors(400, 403, 404, 409, 422)}},
+    },
+    "/participants/{participant_id}/consents": {
+        "post": {"summary": "Register consent to filming", "operationId": "giveConsent",
+                 "parameters": [_id("participant_id")],
+                 "requestBody": _body({"type": "object", "required": ["date", "method", "info_version"],
+                                       "properties": {
+                                           "date": DATE, "method": {"enum": ["paper", "digital", "oral_on_film"]},
+                                           "info_version": {"type": "string"},
+                                           "timecode": {"type": "string",
+                                                        "description": "Required for oral_on_film"}}}),
+                 "responses": {"201": _json(_ref("Participant"), "The participant"),
+                               **_errors(400, 403, 404, 422)}},
+    },
+    "/participants/{participant_id}/withdraw": {
+        "post": {"summary": "Register a withdrawal; blocks playback of the sessions attended",
+                 "operationId": "withdrawConsent", "parameters": [_id("participant_id")],
+                 "requestBody": _body({"type": "object", "required": ["date"], "properties": {"date": DATE}}),
+                 "responses": {"200": _json({"type": "object", "properties": {
+                     "participant": _ref("Participant"), "blocked_session_ids": IDS}}, "Withdrawn"),
+                     **_errors(400, 403, 404, 409, 422)}},
+    },
+    "/sessions/{session_id}/consent-confirmation": {
+        "post": {"summary": "Mark who attended and confirm they all consented (409 consent_missing "
+                            "names the codes without consent)",
+                 "operationId": "confirmConsent", "parameters": [_id("session_id")],
+                 "requestBody": _body({"type": "object", "required": ["attending"],
+                                       "properties": {"attending": IDS}}),
+                 "responses": {"201": _json(_ref("Session"), "The confirmed session"),
+                               **_errors(400, 403, 404, 409, 422)}},
+    },
+}

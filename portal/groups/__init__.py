@@ -1,0 +1,7 @@
+"""Groups: the group pages of leaders, supervisors and admins; participants and consent."""
+
+from flask import Blueprint
+
+bp = Blueprint("groups", __name__)
+
+from portal.groups import routes  # noqa: E402,F401

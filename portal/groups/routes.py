@@ -1,0 +1,193 @@
+"""Views of the groups blueprint: thin, the rules live in portal.permissions and the work in
+portal.services.groups and portal.services.consent."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import permissions
+from portal.extensions import db
+from portal.groups import bp
+from portal.groups.forms import (
+    AttendanceForm,
+    ConsentForm,
+    EvaluationForm,
+    GroupForm,
+    ParticipantForm,
+    SessionDateForm,
+    WithdrawForm,
+    method_choices,
+)
+from portal.models import Group, GroupSession, Participant, Program, User
+from portal.services import consent, groups
+
+
+def _get(model, object_id, manage=False):
+    """The object if its group is visible (and managed, with ``manage``). :raise 404, 403:"""
+    obj = db.session.get(model, object_id)
+    group = obj if isinstance(obj, Group) or obj is None else obj.group
+    (permissions.require_manage_group if manage else permissions.require_view_group)(group)
+    return obj
+
+
+@bp.route("/")
+def index():
+    """The groups the user may see."""
+    return render_template("groups/list.html", groups=groups.visible_groups(current_user))
+
+
+def _fill_choices(form):
+    org_id = current_user.organisation_id
+    form.program.choices = [(p.id, p.name) for p in db.session.scalars(db.select(Program).order_by(Program.name))]
+    leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
+    form.uploader.choices = leaders
+    form.co_leader.choices = leaders
+    form.technical_assistant.choices = [(0, _("None"))] + [
+        (u.id, u.name) for u in db.session.scalars(
+            db.select(User).where(User.organisation_id == org_id, User.active.is_(True)).order_by(User.name))]
+    form.supervisors.choices = [(u.id, u.name) for u in groups.people(org_id, "supervisor")]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    """Register a new group; the organisation's admins get a mail. :raise 403: for supervisors."""
+    if not (permissions.is_admin(current_user) or permissions.is_leader(current_user)):
+        abort(403)
+    form = GroupForm()
+    if not form.is_submitted() and permissions.is_leader(current_user):
+        form.uploader.data = current_user.id
+    _fill_choices(form)
+    if form.validate_on_submit():
+        user = lambda user_id: db.session.get(User, user_id) if user_id else None  # noqa: E731
+        try:
+            group = groups.create_group(
+                current_user, current_user.organisation, db.session.get(Program, form.program.data),
+                form.title.data, form.start_date.data, user(form.uploader.data), user(form.co_leader.data),
+                form.purpose.data, language=form.language.data, interpreter=form.interpreter.data,
+                technical_assistant=user(form.technical_assistant.data),
+                supervisors=[user(i) for i in form.supervisors.data],
+                co_leader_may_upload=form.co_leader_may_upload.data)
+        except groups.GroupError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            groups.notify_group_started(group)
+            flash(_("The group %(title)s is registered.", title=group.title), "success")
+            return redirect(url_for("groups.show", group_id=group.id))
+    return render_template("groups/new.html", form=form)
+
+
+@bp.route("/<int:group_id>")
+def show(group_id):
+    """A group at a glance: sessions with their status, participants, evaluation. :raise 404:"""
+    group = _get(Group, group_id)
+    evaluation = group.evaluation
+    form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm()
+    return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
+                           evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
+                           blocked=consent.session_playback_blocked)
+
+
+@bp.route("/<int:group_id>/participants", methods=["POST"])
+def add_participant(group_id):
+    """Register a participant by pseudonymous code. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = ParticipantForm()
+    if form.validate_on_submit():
+        try:
+            participant = consent.add_participant(group, form.code.data, current_user)
+        except consent.ConsentError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Participant %(code)s is registered.", code=participant.code), "success")
+    else:
+        flash(_("Enter a code for the participant."), "error")
+    return redirect(url_for("groups.show", group_id=group.id) + "#participants")
+
+
+@bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])
+def participant(participant_id):
+    """A participant's consent history; register consent. :raise 404:; 403 on POST for viewers."""
+    participant = _get(Participant, participant_id)
+    form = ConsentForm(prefix="consent")
+    if form.is_submitted():
+        permissions.require_manage_group(participant.group)
+    if form.validate_on_submit():
+        try:
+            consent.give_consent(participant, form.on_date.data, form.method.data, form.info_version.data,
+                                 current_user, timecode=form.timecode.data)
+        except consent.ConsentError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The consent of %(code)s is registered.", code=participant.code), "success")
+            return redirect(url_for("groups.participant", participant_id=participant.id))
+    return render_template("groups/participant.html", participant=participant, form=form,
+                           withdraw_form=WithdrawForm(prefix="withdraw"), methods=dict(method_choices()),
+                           manage=permissions.can_manage_group(current_user, participant.group))
+
+
+@bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
+def withdraw(participant_id):
+    """Register a withdrawal; playback of the sessions attended is blocked. :raise 404, 403:"""
+    participant = _get(Participant, participant_id, manage=True)
+    form = WithdrawForm(prefix="withdraw")
+    if form.validate_on_submit():
+        try:
+            blocked = consent.withdraw_consent(participant, form.on_date.data, current_user)
+        except consent.ConsentError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("The withdrawal is registered. Playback of %(n)d session(s) is blocked.", n=len(blocked)),
+                  "success")
+    return redirect(url_for("groups.participant", participant_id=participant.id))
+
+
+@bp.route("/sessions/<int:session_id>/confirm", methods=["GET", "POST"])
+def confirm(session_id):
+    """Mark who attended a session and confirm their consent. :raise 404, 403:"""
+    group_session = _get(GroupSession, session_id, manage=True)
+    confirmation = group_session.confirmation
+    form = AttendanceForm(attending=confirmation.attending if confirmation else [])
+    form.attending.choices = [(p.id, p.code) for p in group_session.group.participants]
+    if form.validate_on_submit():
+        try:
+            consent.confirm_attendance(group_session, form.attending.data, current_user)
+        except consent.ConsentError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Attendance and consent are confirmed for session %(n)d.", n=group_session.number),
+                  "success")
+            return redirect(url_for("groups.show", group_id=group_session.group_id))
+    return render_template("groups/confirm.html", group_session=group_session, form=form,
+                           date_form=SessionDateForm(date=group_session.date))
+
+
+@bp.route("/sessions/<int:session_id>/date", methods=["POST"])
+def session_date(session_id):
+    """Move a session to another date. :raise 404, 403:"""
+    group_session = _get(GroupSession, session_id, manage=True)
+    form = SessionDateForm()
+    if form.validate_on_submit():
+        groups.set_session_date(group_session, form.date.data, current_user)
+        db.session.commit()
+        flash(_("The date of session %(n)d is saved.", n=group_session.number), "success")
+    return redirect(url_for("groups.show", group_id=group_session.group_id))
+
+
+@bp.route("/<int:group_id>/evaluation", methods=["POST"])
+def evaluation(group_id):
+    """Record the end-of-round evaluation. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = EvaluationForm()
+    if form.validate_on_submit():
+        groups.record_evaluation(group, form.done_on.data, form.respondents.data, form.summary.data,
+                                 current_user)
+        db.session.commit()
+        flash(_("The evaluation is recorded."), "success")
+    else:
+        flash(_("Enter the date and the number of respondents."), "error")
+    return redirect(url_for("groups.show", group_id=group.id) + "#evaluation")

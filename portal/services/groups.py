@@ -1,0 +1,162 @@
+"""Group use cases: create a group with its sessions, list what a user may see, edit session
+dates, record the end-of-round evaluation. Callers commit."""
+
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal import permissions
+from portal.extensions import db
+from portal.models import (
+    Group,
+    GroupEvaluation,
+    GroupLeader,
+    GroupSession,
+    GroupSupervisor,
+    User,
+)
+from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
+from portal.services import audit, mail
+from portal.services.programs import session_plan
+
+NEW_GROUP_DAYS = 30
+
+
+class GroupError(ValueError):
+    """A refused group change, with a message for the user."""
+
+
+def create_group(actor, organisation, program, title, start_date, uploader, co_leader, purpose,
+                 language="sv", interpreter=False, technical_assistant=None, supervisors=(),
+                 co_leader_may_upload=False):
+    """Create a group with weekly sessions from ``start_date``; audits it. The caller commits,
+    then calls ``notify_group_started``.
+
+    :raise GroupError: when a person does not fit their part or a field is missing.
+    """
+    title = (title or "").strip()
+    if not title:
+        raise GroupError(_("Enter a title for the group."))
+    if purpose not in PURPOSES:
+        raise GroupError(_("Choose the purpose of the group."))
+    if not isinstance(start_date, date):
+        raise GroupError(_("Enter the start date."))
+    for person in (uploader, co_leader):
+        if person is None or not person.has_role("leader") or person.organisation_id != organisation.id:
+            raise GroupError(_("Both leaders must be group leaders of the organisation."))
+    if uploader.id == co_leader.id:
+        raise GroupError(_("Choose two different leaders."))
+    if any(s is None or not s.has_role("supervisor") for s in supervisors):
+        raise GroupError(_("Only supervisors can be assigned to a group."))
+    if program.requires_technical_assistant and technical_assistant is None:
+        raise GroupError(_("This program needs a technical assistant."))
+    if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
+        raise GroupError(_("You must be one of the group's leaders."))
+    group = Group(organisation=organisation, program=program, title=title[:200],
+                  language=(language or "sv")[:40], interpreter=bool(interpreter),
+                  start_date=start_date, purpose=purpose, co_leader_may_upload=bool(co_leader_may_upload),
+                  technical_assistant=technical_assistant, created_by_id=actor.id)
+    group.leader_rows = [GroupLeader(user_id=uploader.id, role=UPLOADER),
+                         GroupLeader(user_id=co_leader.id, role=CO_LEADER)]
+    group.supervisor_rows = [GroupSupervisor(user_id=s.id) for s in {s.id: s for s in supervisors}.values()]
+    group.sessions = [GroupSession(number=n, title=t, date=d) for n, t, d in
+                      session_plan(start_date, program.session_titles, program.has_info_meeting)]
+    db.session.add(group)
+    db.session.flush()
+    audit.record("group.create", group, actor=actor, program=program.key, purpose=purpose)
+    return group
+
+
+def notify_group_started(group):
+    """Mail the organisation's admins that a group is starting."""
+    admins = db.session.scalars(db.select(User).where(
+        User.organisation_id == group.organisation_id, User.active.is_(True))).all()
+    for admin in admins:
+        if admin.has_role("admin"):
+            mail.send(mail.compose(admin.email, _l("A group is starting"), "group_started",
+                                   language=admin.language, user=admin, group=group))
+
+
+def visible_groups(user):
+    """The groups ``user`` may see, newest start first."""
+    conditions = []
+    if permissions.is_leader(user):
+        conditions.append(Group.id.in_(db.select(GroupLeader.group_id).where(GroupLeader.user_id == user.id)))
+    if permissions.is_supervisor(user):
+        conditions.append(Group.id.in_(
+            db.select(GroupSupervisor.group_id).where(GroupSupervisor.user_id == user.id)))
+    if permissions.is_admin(user):
+        conditions.append(Group.organisation_id == user.organisation_id)
+    if not conditions:
+        return []
+    return db.session.scalars(db.select(Group).where(db.or_(*conditions))
+                              .order_by(Group.start_date.desc(), Group.id.desc())).all()
+
+
+def led_groups(user):
+    """The groups ``user`` leads."""
+    return db.session.scalars(db.select(Group).join(GroupLeader).where(GroupLeader.user_id == user.id)
+                              .order_by(Group.start_date.desc())).all()
+
+
+def supervised_groups(user):
+    """The groups assigned to supervisor ``user``."""
+    return db.session.scalars(db.select(Group).join(GroupSupervisor)
+                              .where(GroupSupervisor.user_id == user.id)
+                              .order_by(Group.start_date.desc())).all()
+
+
+def organisation_groups(organisation_id):
+    """Every group of an organisation."""
+    return db.session.scalars(db.select(Group).where(Group.organisation_id == organisation_id)
+                              .order_by(Group.start_date.desc(), Group.id.desc())).all()
+
+
+def newly_started(organisation_id, today=None):
+    """Groups created in the last NEW_GROUP_DAYS days."""
+    today = today or date.today()
+    return [g for g in organisation_groups(organisation_id)
+            if g.created_at.date() >= today - timedelta(days=NEW_GROUP_DAYS)]
+
+
+def missing_evaluations(organisation_id, today=None):
+    """Finished groups (last session in the past) without an evaluation."""
+    today = today or date.today()
+    return [g for g in organisation_groups(organisation_id)
+            if g.evaluation is None and g.last_session_date < today]
+
+
+def people(organisation_id, role):
+    """Active users of the organisation holding ``role`` (supervisors: of any organisation)."""
+    query = db.select(User).where(User.active.is_(True)).order_by(User.name)
+    if role != "supervisor":
+        query = query.where(User.organisation_id == organisation_id)
+    return [u for u in db.session.scalars(query) if role in u.roles]
+
+
+def set_session_date(group_session, new_date, actor):
+    """Move a session to ``new_date``."""
+    before = group_session.date
+    group_session.date = new_date
+    audit.record("group_session.date_changed", group_session, actor=actor, before=before.isoformat(),
+                 after=new_date.isoformat())
+
+
+def record_evaluation(group, done_on, respondents, summary, actor):
+    """Record (or correct) the group's end-of-round evaluation.
+
+    :raise GroupError: on a negative number of respondents.
+    """
+    if not isinstance(respondents, int) or isinstance(respondents, bool) or respondents < 0:
+        raise GroupError(_("Enter the number of respondents (0 or more)."))
+    if group.evaluation is None:
+        group.evaluation = GroupEvaluation()
+    evaluation = group.evaluation
+    evaluation.done_on = done_on
+    evaluation.respondents = respondents
+    evaluation.summary = (summary or "").strip() or None
+    evaluation.recorded_by_id = actor.id
+    db.session.flush()
+    audit.record("group.evaluation", group, actor=actor, respondents=respondents)
+    return evaluation

@@ -1,0 +1,88 @@
+"""The group pages: a leader's flow through the forms, what each role sees, admin pages."""
+
+from portal.extensions import db
+from portal.models import Group, Program
+from tests.conftest import AuthActions
+from tests.group_fixtures import add_participants, make_group
+
+
+def login(app, email):
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(email)
+    return client, auth
+
+
+def test_leader_registers_participants_consent_and_confirms(app, factory):
+    ids = make_group(app, factory)
+    client, auth = login(app, "lena-a@example.org")
+    page = client.get("/").get_data(as_text=True)
+    assert "Grupp a" in page
+    group_url = f"/groups/{ids['group']}"
+    token = auth.csrf(group_url)
+    response = client.post(f"{group_url}/participants", data={"code": "850312-1234", "csrf_token": token},
+                           follow_redirects=True)
+    assert "personnummer" in response.get_data(as_text=True)
+    client.post(f"{group_url}/participants", data={"code": "A1", "csrf_token": token})
+    with app.app_context():
+        participant = db.session.get(Group, ids["group"]).participants[0]
+    url = f"/groups/participants/{participant.id}"
+    response = client.post(url, data={"consent-on_date": "2026-01-10", "consent-method": "paper",
+                                      "consent-info_version": "v1", "consent-csrf_token": auth.csrf(url)},
+                           follow_redirects=True)
+    assert "Samtycke lämnat" in response.get_data(as_text=True)
+    confirm_url = f"/groups/sessions/{ids['sessions'][1]}/confirm"
+    response = client.post(confirm_url, data={"attending": [participant.id], "confirm": "y",
+                                              "csrf_token": auth.csrf(confirm_url)}, follow_redirects=True)
+    assert "Samtycke bekräftat (1)" in response.get_data(as_text=True)
+
+
+def test_roles_see_and_are_refused(app, factory):
+    ids = make_group(app, factory)
+    other = make_group(app, factory, tag="b", password=None)
+    add_participants(app, ids["group"], ids["uploader"], ["A1"])
+    client, auth = login(app, "sara-a@example.org")
+    assert client.get(f"/groups/{ids['group']}").status_code == 200
+    assert client.get(f"/groups/{other['group']}").status_code == 404
+    response = client.post(f"/groups/{ids['group']}/participants",
+                           data={"code": "B2", "csrf_token": auth.csrf("/")})
+    assert response.status_code == 403
+    assert client.get(f"/groups/sessions/{other['sessions'][0]}/confirm").status_code == 404
+    client, _auth = login(app, "admin-a@example.org")
+    page = client.get("/admin/groups").get_data(as_text=True)
+    assert "Grupp a" in page and "Grupp b" not in page
+    assert client.get(f"/groups/{other['group']}").status_code == 404
+
+
+def test_admin_edits_a_program_and_creates_an_organisation(app, factory):
+    make_group(app, factory)
+    client, auth = login(app, "admin-a@example.org")
+    with app.app_context():
+        program = db.session.scalars(db.select(Program).where(Program.key == "econnect")).one()
+    url = f"/admin/programs/{program.id}"
+    assert "eConnect" in client.get("/admin/programs").get_data(as_text=True)
+    data = {"name": "eConnect", "has_info_meeting": "y", "min_participants": 5, "group_size_min": 6,
+            "group_size_max": 12, "recert_years": 3, "recert_groups": 6, "recert_films": 3,
+            "requires_technical_assistant": "y", "csrf_token": auth.csrf(url)}
+    assert client.post(url, data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Program, program.id).min_participants == 5
+    response = client.post("/admin/organisations", data={"name": "Ny kommun", "csrf_token": auth.csrf(url)},
+                           follow_redirects=True)
+    assert "Ny kommun" in response.get_data(as_text=True)
+
+
+def test_leader_creates_a_group_through_the_form(app, factory, mail_server, run_jobs):
+    ids = make_group(app, factory)
+    client, auth = login(app, "lena-a@example.org")
+    with app.app_context():
+        program_id = db.session.scalars(db.select(Program.id).where(Program.key == "connect-foster")).one()
+    data = {"title": "Familjehemsgruppen", "program": program_id, "start_date": "2026-08-17",
+            "language": "sv", "uploader": ids["uploader"], "co_leader": ids["co_leader"],
+            "technical_assistant": 0, "supervisors": [ids["supervisor"]], "purpose": "regular",
+            "csrf_token": auth.csrf("/groups/new")}
+    response = client.post("/groups/new", data=data, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Familjehemsgruppen" in page and "2026-10-19" in page
+    run_jobs()
+    assert "admin-a@example.org" in [m["To"] for m in mail_server.messages]
