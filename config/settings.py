@@ -92,6 +92,13 @@ class Config:
         self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024
         # Largest part the local backend accepts in one signed PUT (the top of the 16-64 MiB range).
         self.UPLOAD_MAX_PART_BYTES = 64 * 1024 * 1024
+        # Part size the browser starts from (grown for files that would need over 10 000 parts).
+        self.UPLOAD_PART_BYTES = env_int("UPLOAD_PART_MIB", 16) * 1024 * 1024
+
+        # Media pipeline: the longest session accepted, and where workers keep per-job files
+        # (default: the system's temporary folder; give it room for two copies of a film).
+        self.MEDIA_MAX_DURATION_HOURS = env_int("MEDIA_MAX_DURATION_HOURS", 6)
+        self.WORKER_TMP_DIR = env_str("WORKER_TMP_DIR")
 
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 25)
@@ -121,6 +128,8 @@ class Config:
 
     def validate(self):
         """Check settings that must be present. :raise ConfigError: naming the setting."""
+        if not 5 * 1024 * 1024 <= self.UPLOAD_PART_BYTES <= self.UPLOAD_MAX_PART_BYTES:
+            raise ConfigError("UPLOAD_PART_MIB must be between 5 and 64")
         if self.STORAGE_BACKEND == "s3":
             missing = [name for name in ("S3_BUCKET",) if not getattr(self, name)]
             if missing:

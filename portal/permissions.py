@@ -85,3 +85,26 @@ def require_manage_group(group):
     require_view_group(group)
     if not can_manage_group(current_user, group):
         abort(403)
+
+
+def can_operate_upload(user, group_session):
+    """Who may sign, list, complete or cancel a session's upload: whoever may start one."""
+    group = group_session.group if group_session is not None else None
+    return group is not None and can_view_group(user, group) and can_upload_to_group(user, group)
+
+
+def require_operate_upload(group_session):
+    """:raise 404: unless the current user may work on uploads of ``group_session``."""
+    if not can_operate_upload(current_user, group_session):
+        abort(404)
+
+
+def can_view_recording_status(user, recording):
+    """A recording's state (not its film) is visible to everyone who sees its group."""
+    return recording is not None and can_view_group(user, recording.group_session.group)
+
+
+def require_view_recording_status(recording):
+    """:raise 404: unless the current user may see ``recording``'s state."""
+    if not can_view_recording_status(current_user, recording):
+        abort(404)

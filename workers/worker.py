@@ -45,8 +45,18 @@ def make_worker(app, queues=QUEUES, name=None, simple=False):
 
 
 def run_worker(app, queues=QUEUES, burst=False, name=None):
-    """Listen on ``queues`` until stopped (or until empty with ``burst``)."""
+    """Listen on ``queues`` until stopped (or until empty with ``burst``), running the
+    reconciler and the sweeper on the side."""
+    from workers.maintenance import MaintenanceThread
+
     worker = make_worker(app, queues, name=name)
     log.info("worker %s listening on %s", worker.name, ", ".join(queues))
-    with app.app_context():
-        return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    maintenance = None if burst else MaintenanceThread(app)
+    if maintenance:
+        maintenance.start()
+    try:
+        with app.app_context():
+            return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if maintenance:
+            maintenance.stop()

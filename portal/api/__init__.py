@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from portal.api import groups, routes  # noqa: E402,F401
+from portal.api import groups, routes, uploads  # noqa: E402,F401

@@ -12,8 +12,9 @@ from portal.models.groups import (
     Participant,
     Program,
 )
+from portal.models.recordings import Recording, SourceFile
 from portal.models.users import ROLES, ApiToken, Organisation, User, UserRole
 
 __all__ = ["ROLES", "ApiToken", "AuditEvent", "Consent", "ConsentConfirmation", "Group",
            "GroupEvaluation", "GroupLeader", "GroupSession", "GroupSupervisor", "Organisation",
-           "Participant", "Program", "User", "UserRole"]
+           "Participant", "Program", "Recording", "SourceFile", "User", "UserRole"]

@@ -28,10 +28,11 @@ def external_url(endpoint, **values):
     """An absolute URL for links in mails: PUBLIC_URL when set, else the request's host."""
     base = current_app.config.get("PUBLIC_URL")
     if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
+        return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    return "http://127.0.0.1:5000" + url_for(endpoint, **values)
+    # A worker has no request: build the path from the URL map (set PUBLIC_URL in production).
+    return "http://127.0.0.1:5000" + current_app.url_map.bind("127.0.0.1").build(endpoint, values)
 
 
 def create_user(email, name, roles, organisation, language="sv", password=None, actor=None):

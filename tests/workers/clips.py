@@ -26,8 +26,12 @@ def make(kind, folder, seconds=3):
         "playlist": "playlist.mp4", "ffconcat": "list.mp4", "empty": "empty.mp4",
         "with_gps": "gps.mp4", "no_audio": "silent.mp4", "ten_bit": "tenbit.mkv",
     }[kind]
-    if kind in ("h264_aac", "h264_aac_b"):
+    if kind == "h264_aac":
         _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", str(out))
+    elif kind == "h264_aac_b":  # the camera's next file: other content, same format
+        _ffmpeg("-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
+                "-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}",
+                *H264, "-c:a", "aac", "-shortest", str(out))
     elif kind == "no_audio":
         _ffmpeg(*video, *H264, str(out))
     elif kind == "with_gps":

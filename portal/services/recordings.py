@@ -1,0 +1,142 @@
+"""Recording use cases around the jobs: enqueue once, reconcile lost work, retry, notify, explain.
+
+The web process calls ``enqueue_processing`` after committing an upload; the worker's
+reconciler calls ``reconcile`` every minute. Both are safe to repeat: the job itself claims
+the recording in the database before doing anything.
+"""
+
+import logging
+
+from flask_babel import lazy_gettext as _l
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.recordings import FAILED, PROCESSING, UPLOADED, Recording
+from portal.services import audit
+
+log = logging.getLogger(__name__)
+
+LIVE_JOB_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+# What each reason code means to the person who sees it (leader or admin).
+REASONS = {
+    "retrying": _l("Processing was interrupted and is being retried automatically."),
+    "empty_file": _l("The file is empty. Upload the film again from the camera's memory card."),
+    "truncated": _l("The film file is incomplete: the recording probably stopped abruptly "
+                    "(battery, full card). Try the camera's repair function or upload another file."),
+    "not_a_video": _l("The file is not a video the portal can read. Upload the film file itself "
+                      "(MP4, MOV, MTS, AVI or MKV)."),
+    "no_video": _l("The file has sound but no picture. Upload the video file of the session."),
+    "too_large_frame": _l("The film's picture is larger than 4096×4096 pixels, which is not accepted."),
+    "too_long": _l("The film is longer than the portal accepts for one session."),
+    "unreadable": _l("The file could not be read in time. Upload it again."),
+    "processing_failed": _l("The film could not be processed. An administrator can try again."),
+    "timeout": _l("Processing took too long and was stopped. An administrator can try again."),
+    "storage_unavailable": _l("The film storage could not be reached. Processing is retried; an "
+                              "administrator can try again."),
+    "disk_full": _l("The processing server ran out of disk space. An administrator can try again."),
+    "worker_lost": _l("The processing server stopped several times. An administrator can try again."),
+}
+
+
+STATUS_TEXT = {
+    "awaiting_upload": _l("Waiting for the film"),
+    "uploading": _l("Uploading"),
+    "uploaded": _l("Uploaded, waiting for processing"),
+    "processing": _l("Processing"),
+    "ready": _l("Ready to watch"),
+    "failed": _l("Processing failed"),
+    "rejected": _l("Not a usable film"),
+    "deleted": _l("Deleted"),
+}
+
+
+def status_text(recording):
+    """The recording's status as a person reads it, with "retrying" when that is the truth."""
+    if recording.status == UPLOADED and recording.reason_code == "retrying":
+        return str(REASONS["retrying"])
+    return str(STATUS_TEXT[recording.status])
+
+
+def reason_text(code):
+    """The translated explanation of a reason code, or None."""
+    message = REASONS.get(code)
+    return str(message) if message is not None else None
+
+
+def job_id_for(recording_id):
+    """One RQ job id per recording: a second enqueue finds the first."""
+    return f"process-recording-{recording_id}"
+
+
+def enqueue_processing(recording):
+    """Queue processing of ``recording``; returns the new job, or None when one is already
+    waiting or running for it."""
+    from workers.processing import process_recording, processing_timeout
+    from workers.queues import HEAVY, enqueue, redis_connection
+
+    job_id = job_id_for(recording.id)
+    try:
+        existing = Job.fetch(job_id, connection=redis_connection())
+        if existing.get_status(refresh=True) in LIVE_JOB_STATES:
+            return None
+        existing.delete()
+    except NoSuchJobError:
+        pass
+    return enqueue(process_recording, recording.id, queue=HEAVY, job_id=job_id,
+                   timeout=processing_timeout(recording))
+
+
+def enqueue_after_upload(recording):
+    """Enqueue processing right after an upload; if Redis is away the reconciler does it later."""
+    try:
+        enqueue_processing(recording)
+    except Exception:  # noqa: BLE001 - the recording is `uploaded` in the database: nothing is lost
+        log.warning("could not enqueue recording %s now; the reconciler will", recording.id, exc_info=True)
+
+
+def reconcile(now=None):
+    """Re-enqueue recordings whose job vanished; give up on ones that keep dying.
+
+    Returns ``{"enqueued": n, "failed": n}``. Run by every worker on a timer; a Redis lock
+    makes one of them do it per round.
+    """
+    from workers.processing import MAX_ATTEMPTS, STALE_AFTER
+
+    now = now or utcnow()
+    counts = {"enqueued": 0, "failed": 0}
+    stale = now - STALE_AFTER
+    dead = db.session.scalars(db.select(Recording).where(
+        Recording.status == PROCESSING,
+        db.or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < stale))).all()
+    for recording in dead:
+        if recording.attempts >= MAX_ATTEMPTS:
+            recording.set_status(FAILED, "worker_lost", "the worker stopped beating its heartbeat")
+            audit.record("recording.failed", recording, actor=None, reason="worker_lost")
+            counts["failed"] += 1
+        else:
+            recording.set_status(UPLOADED, "retrying")
+    db.session.commit()
+    waiting = db.session.scalars(db.select(Recording).where(Recording.status == UPLOADED)).all()
+    for recording in waiting:
+        if enqueue_processing(recording) is not None:
+            counts["enqueued"] += 1
+    if any(counts.values()):
+        log.info("reconciler: %s", counts)
+    return counts
+
+
+def retry(recording, actor):
+    """An admin's retry of a failed recording: back to ``uploaded`` with fresh attempts."""
+    recording.set_status(UPLOADED)
+    recording.attempts = 0
+    audit.record("recording.retry", recording, actor=actor)
+
+
+def notify_ready(recording):
+    """Tell the group's supervisors that a film is ready to watch (mail on the light queue)."""
+    from portal.services import notifications
+
+    notifications.film_ready(recording)

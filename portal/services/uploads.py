@@ -1,0 +1,206 @@
+"""Resumable, direct-to-storage uploads of a session's film files.
+
+The browser sends bytes straight to storage through part URLs signed here; this module only
+decides, signs and records. A file is resumed, not restarted, when the same file (name, size,
+last-modified time, position) is chosen again for the same session: the client lists the
+parts already stored and sends only the missing ones.
+"""
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.recordings import (
+    AWAITING_UPLOAD,
+    FINISHED_OR_GONE,
+    SOURCE_ABORTED,
+    SOURCE_UPLOADED,
+    SOURCE_UPLOADING,
+    UPLOADED,
+    UPLOADING,
+    Recording,
+    SourceFile,
+    new_public_id,
+)
+from portal.services import audit
+from portal.services.storage import StorageError, get_storage, object_key, part_size_for
+
+MAX_FILES_PER_SESSION = 20
+MAX_PART_NUMBERS_PER_CALL = 100
+# Browsers report camera formats (.MTS, .MOD) as "" or application/octet-stream.
+VIDEO_TYPE_PREFIXES = ("video/", "application/octet-stream")
+
+
+class UploadRefused(Exception):
+    """An upload request we will not act on: HTTP status, machine code and a message."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def current_recording(group_session):
+    """The session's recording that holds its slot (not rejected or deleted), or None."""
+    return db.session.scalar(
+        db.select(Recording)
+        .where(Recording.group_session_id == group_session.id,
+               Recording.status.not_in(FINISHED_OR_GONE))
+        .order_by(Recording.id.desc()).limit(1))
+
+
+def human_size(size):
+    """``size`` bytes as people read it: "6.2 GB", "350 MB"."""
+    from flask_babel import format_decimal
+
+    if size >= 10**9:
+        return f"{format_decimal(round(size / 10**9, 1))} GB"
+    return f"{format_decimal(max(1, round(size / 10**6)))} MB"
+
+
+def _check_request(filename, size, content_type, position, file_count):
+    cap = current_app.config["UPLOAD_MAX_FILE_BYTES"]
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise UploadRefused(422, "invalid_size", _("The file is empty or its size is unknown."))
+    if size > cap:
+        raise UploadRefused(413, "too_large", _(
+            "The file is %(size)s; the largest file accepted is %(cap)s. Split the film into several "
+            "files and upload them to the same session.", size=human_size(size), cap=human_size(cap)))
+    if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
+        raise UploadRefused(422, "invalid_filename", _("The file needs a name of at most 255 characters."))
+    if not isinstance(content_type, str) or (content_type and not content_type.startswith(VIDEO_TYPE_PREFIXES)):
+        raise UploadRefused(415, "not_a_video", _("Only video files can be uploaded."))
+    if not isinstance(file_count, int) or not 1 <= file_count <= MAX_FILES_PER_SESSION:
+        raise UploadRefused(422, "invalid_file_count", _(
+            "A session can have from 1 to %(n)d files.", n=MAX_FILES_PER_SESSION))
+    if not isinstance(position, int) or not 1 <= position <= file_count:
+        raise UploadRefused(422, "invalid_position", _("The file's place in the order is not valid."))
+
+
+def start_upload(user, group_session, filename, size, content_type, position=1, file_count=1,
+                 last_modified=None):
+    """Start (or resume) the upload of one file for ``group_session``; returns ``(source, resumed)``.
+
+    The caller has passed the consent gate. :raise UploadRefused: on a bad request or when the
+    session's film is already uploaded.
+    """
+    _check_request(filename, size, content_type, position, file_count)
+    try:
+        part_size = part_size_for(size, minimum=current_app.config["UPLOAD_PART_BYTES"])
+    except StorageError:
+        raise UploadRefused(413, "too_large", _("The file is too large.")) from None
+    recording = current_recording(group_session)
+    if recording is not None and recording.status not in (AWAITING_UPLOAD, UPLOADING):
+        raise UploadRefused(409, "already_uploaded", _(
+            "This session's film is already uploaded. Ask an administrator if it must be replaced."))
+    if recording is None:
+        recording = Recording(organisation_id=group_session_organisation_id(group_session),
+                              group_session_id=group_session.id, created_by_id=user.id,
+                              expected_files=file_count)
+        db.session.add(recording)
+        db.session.flush()
+    if recording.status == AWAITING_UPLOAD:
+        recording.set_status(UPLOADING)
+    recording.expected_files = max(file_count, max((s.position for s in recording.active_sources), default=1))
+
+    for source in recording.active_sources:
+        if source.position != position:
+            continue
+        same_file = (source.filename, source.size, source.last_modified) == (filename, size, last_modified)
+        if same_file:
+            return source, True  # resume: the client lists the parts it has and sends the rest
+        if source.status == SOURCE_UPLOADED:
+            raise UploadRefused(409, "position_taken", _(
+                "Another file is already uploaded as number %(n)d of this session.", n=position))
+        _abort(source, user, reason="replaced")
+
+    storage = get_storage()
+    public_id = new_public_id()
+    source = SourceFile(recording=recording, position=position, filename=filename.strip()[:255],
+                        size=size, content_type=content_type or "application/octet-stream",
+                        last_modified=last_modified if isinstance(last_modified, int) else None,
+                        public_id=public_id, part_size=part_size, uploaded_by_id=user.id,
+                        storage_key=object_key(recording.organisation_id, "rec", recording.public_id,
+                                               "src", public_id))
+    source.upload_id = storage.create_multipart(source.storage_key, source.content_type)
+    db.session.add(source)
+    db.session.flush()
+    audit.record("upload.started", recording, actor=user, source_id=source.id, position=position,
+                 size=size)
+    return source, False
+
+
+def group_session_organisation_id(group_session):
+    """The organisation owning the session's group (its films live under its prefix)."""
+    return group_session.group.organisation_id
+
+
+def sign_parts(source, part_numbers):
+    """Signed PUT URLs for ``part_numbers`` of ``source``; returns ``(urls_by_number, expires_in)``.
+
+    :raise UploadRefused: for numbers outside the file, or when the upload is no longer open.
+    """
+    if source.status != SOURCE_UPLOADING:
+        raise UploadRefused(409, "upload_closed", _("This upload is finished or cancelled."))
+    if (not isinstance(part_numbers, list) or not part_numbers
+            or len(part_numbers) > MAX_PART_NUMBERS_PER_CALL
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= source.part_count
+                       for n in part_numbers)):
+        raise UploadRefused(422, "invalid_parts", _("The part numbers are not valid for this file."))
+    ttl = current_app.config["UPLOAD_PART_URL_TTL"]
+    storage = get_storage()
+    return {n: storage.sign_part(source.storage_key, source.upload_id, n, ttl) for n in part_numbers}, ttl
+
+
+def stored_parts(source):
+    """The parts of ``source`` already in storage: ``[{"number", "size", "etag"}]``."""
+    if source.status != SOURCE_UPLOADING:
+        return []
+    return get_storage().list_parts(source.storage_key, source.upload_id)
+
+
+def complete_upload(user, source, parts):
+    """Complete ``source`` after checking its parts; idempotent. Returns True when the whole
+    recording is now uploaded (the caller enqueues processing after committing).
+
+    :raise UploadRefused: when the parts don't add up or the upload was cancelled.
+    """
+    if source.status == SOURCE_UPLOADED:
+        return False
+    if source.status == SOURCE_ABORTED:
+        raise UploadRefused(409, "upload_closed", _("This upload was cancelled."))
+    try:
+        get_storage().complete_multipart(source.storage_key, source.upload_id, parts, source.size)
+    except StorageError as error:
+        raise UploadRefused(409 if error.code == "no_such_upload" else 422, error.code, _(
+            "The uploaded parts do not make up the whole file. Choose the file again to send "
+            "what is missing.")) from None
+    source.status = SOURCE_UPLOADED
+    source.completed_at = utcnow()
+    recording = source.recording
+    audit.record("upload.completed", recording, actor=user, source_id=source.id, size=source.size)
+    if recording.status == UPLOADING and recording.all_uploaded:
+        recording.set_status(UPLOADED)
+        audit.record("recording.uploaded", recording, actor=user, files=len(recording.active_sources))
+        return True
+    return False
+
+
+def cancel_upload(user, source):
+    """Abort ``source``'s multipart upload; idempotent."""
+    if source.status == SOURCE_UPLOADING:
+        _abort(source, user, reason="cancelled")
+    recording = source.recording
+    if recording.status == UPLOADING and not recording.active_sources:
+        recording.set_status(AWAITING_UPLOAD)
+
+
+def _abort(source, user, reason):
+    try:
+        get_storage().abort_multipart(source.storage_key, source.upload_id)
+    except StorageError:
+        current_app.logger.warning("abort of source %s failed; the sweeper will retry", source.id)
+    source.status = SOURCE_ABORTED
+    audit.record("upload.aborted", source.recording, actor=user, source_id=source.id, reason=reason)

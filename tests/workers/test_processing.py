@@ -1,0 +1,168 @@
+"""Processing jobs on a real Redis and real ffmpeg: uploaded -> ready, rejected, retried,
+enqueued once, and recovered by the reconciler after the job vanished."""
+
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.models.base import utcnow
+from portal.models.recordings import Recording
+from portal.services import recordings as recording_service
+from portal.services.storage import get_storage
+from tests.films import ApiClient, group_with_session, small_parts
+from tests.workers import clips
+from workers.queues import HEAVY, get_queue
+
+
+@pytest.fixture
+def uploaded(app, factory, tmp_path):
+    """``uploaded(kinds)``: upload generated clips as one session's files; returns the recording id."""
+    small_parts(app)
+    ids = group_with_session(app, factory)
+    api = ApiClient(app, ids["emails"]["uploader"])
+
+    def upload(*kinds):
+        recording_id = None
+        for position, kind in enumerate(kinds, start=1):
+            data = clips.make(kind, tmp_path / "clips").read_bytes()
+            info, etags = api.upload(ids["session"], data, filename=f"{position:05d}.MTS",
+                                     position=position, file_count=len(kinds))
+            answer = api.complete(info["upload_id"], etags)
+            assert answer.status_code == 200, answer.get_json()
+            recording_id = info["recording_id"]
+        return recording_id
+
+    return upload
+
+
+def recording(app, recording_id):
+    with app.app_context():
+        return db.session.get(Recording, recording_id)
+
+
+def keys_under(app, prefix):
+    with app.app_context():
+        root = get_storage().path(prefix)
+        return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_two_files_become_one_ready_film(app, uploaded, run_jobs, mail_server):
+    recording_id = uploaded("h264_aac", "h264_aac_b")
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "ready" and rec.progress == 1.0
+    assert rec.media_info["path"] == "copy" and abs(rec.duration - 6.0) < 0.3
+    assert rec.output_prefix.startswith(f"org/{rec.organisation_id}/rec/{rec.public_id}/out/")
+    names = keys_under(app, rec.output_prefix)
+    assert {"video.mp4", "poster.jpg", "thumb.jpg", "storyboard.vtt", "storyboard-000.jpg"} <= set(names)
+    with app.app_context():
+        sources = db.session.get(Recording, recording_id).sources
+        assert all(len(s.sha256) == 64 for s in sources)
+        assert sources[0].sha256 != sources[1].sha256
+        assert "recording.ready" in [e.action for e in db.session.scalars(db.select(AuditEvent))]
+    run_jobs()  # the mail job queued by the notification
+    message = mail_server.wait_for(recording_supervisor_email(app, recording_id))
+    assert message["Subject"] == "En film är klar för handledning"
+    assert "Principsession 1" in message.get_body(("plain",)).get_content()
+
+
+def recording_supervisor_email(app, recording_id):
+    with app.app_context():
+        return db.session.get(Recording, recording_id).group_session.group.supervisors[0].email
+
+
+def test_a_playlist_named_mp4_is_rejected_and_the_original_kept(app, uploaded, run_jobs):
+    recording_id = uploaded("playlist")
+    run_jobs()
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        assert rec.status == "rejected" and rec.reason_code == "not_a_video"
+        assert get_storage().head(rec.sources[0].storage_key) is not None  # the original stays
+        assert recording_service.reason_text("not_a_video")
+
+
+def test_complete_twice_runs_processing_once(app, uploaded, run_jobs):
+    recording_id = uploaded("h264_aac")
+    with app.app_context():
+        assert recording_service.enqueue_processing(recording(app, recording_id)) is None
+        assert get_queue(HEAVY).count == 1
+    run_jobs()
+    with app.app_context():
+        ready = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.ready")).all()
+        assert len(ready) == 1
+        assert recording(app, recording_id).attempts == 1
+
+
+def test_reconciler_recovers_a_job_lost_with_redis(app, uploaded, run_jobs, redis_server):
+    recording_id = uploaded("h264_aac")
+    with app.app_context():  # a worker claimed it, then died with Redis flushed under it
+        rec = db.session.get(Recording, recording_id)
+        rec.status, rec.attempts, rec.heartbeat_at = "processing", 1, utcnow() - timedelta(minutes=10)
+        db.session.commit()
+    redis_server.client.flushall()
+    with app.app_context():
+        assert recording_service.reconcile() == {"enqueued": 1, "failed": 0}
+        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0}  # already queued
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "ready" and rec.attempts == 2
+
+
+def test_a_live_claim_is_left_alone(app, uploaded):
+    recording_id = uploaded("h264_aac")
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        rec.status, rec.heartbeat_at = "processing", utcnow()
+        db.session.commit()
+        get_queue(HEAVY).empty()
+        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0}
+
+
+def test_reconciler_gives_up_after_the_last_attempt(app, uploaded):
+    recording_id = uploaded("h264_aac")
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        rec.status, rec.attempts, rec.heartbeat_at = "processing", 4, utcnow() - timedelta(hours=1)
+        db.session.commit()
+        assert recording_service.reconcile()["failed"] == 1
+        rec = db.session.get(Recording, recording_id)
+        assert rec.status == "failed" and rec.reason_code == "worker_lost"
+        recording_service.retry(rec, actor=None)
+        db.session.commit()
+        assert rec.status == "uploaded" and rec.attempts == 0
+
+
+def test_failure_is_recorded_then_retried(app, uploaded, run_jobs, monkeypatch):
+    recording_id = uploaded("h264_aac")
+    from workers.media import pipeline
+
+    def broken(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("workers.processing.process", broken)
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "uploaded" and rec.reason_code == "retrying"
+    assert "No space left" in rec.reason_detail
+    with app.app_context():
+        assert recording_service.status_text(rec) == recording_service.reason_text("retrying")
+    queue_job_scheduled_for_retry(app, recording_id)
+    monkeypatch.setattr("workers.processing.process", pipeline.process)
+    run_jobs()
+    assert recording(app, recording_id).status == "ready"
+
+
+def queue_job_scheduled_for_retry(app, recording_id):
+    """RQ scheduled the retry with a back-off; move it to the queue now, as its scheduler would."""
+    from rq.job import Job
+    from rq.registry import ScheduledJobRegistry
+
+    with app.app_context():
+        queue = get_queue(HEAVY)
+        registry = ScheduledJobRegistry(queue=queue)
+        job_id = recording_service.job_id_for(recording_id)
+        assert job_id in registry.get_job_ids()
+        registry.remove(job_id)
+        queue.enqueue_job(Job.fetch(job_id, connection=queue.connection))

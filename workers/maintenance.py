@@ -1,0 +1,65 @@
+"""Periodic work every worker offers: the reconciler and the stale-upload sweeper.
+
+Each worker runs a small thread; a Redis lock (``SET NX EX``) makes exactly one of them do
+each round, however many workers on however many machines are running.
+"""
+
+import logging
+import threading
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+RECONCILE_EVERY = 60
+SWEEP_EVERY = 3600
+
+
+def run_once(app, name, every, task):
+    """Run ``task`` if no worker has in the last ``every`` seconds; True when this one did."""
+    from workers.queues import redis_connection
+
+    with app.app_context():
+        try:
+            if not redis_connection().set(f"portal:periodic:{name}", "1", nx=True, ex=every):
+                return False
+            task()
+            return True
+        except Exception:  # noqa: BLE001 - the next round tries again; the job is not lost
+            log.warning("periodic %s failed", name, exc_info=True)
+            return False
+        finally:
+            db.session.remove()
+
+
+def reconcile_task():
+    from portal.services.recordings import reconcile
+
+    reconcile()
+
+
+def sweep_task():
+    from flask import current_app
+
+    from portal.services.storage import get_storage, sweep_stale_uploads
+
+    aborted = sweep_stale_uploads(get_storage(), current_app.config["UPLOAD_STALE_DAYS"])
+    if aborted:
+        log.info("sweeper aborted %d stale multipart uploads", aborted)
+
+
+class MaintenanceThread(threading.Thread):
+    """Wakes every few seconds and runs whatever periodic task is due."""
+
+    def __init__(self, app, tick=10):
+        super().__init__(daemon=True, name="portal-maintenance")
+        self.app, self.tick = app, tick
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.tick):
+            run_once(self.app, "reconcile", RECONCILE_EVERY, reconcile_task)
+            run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
+
+    def stop(self):
+        self.stopped.set()

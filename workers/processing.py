@@ -1,0 +1,248 @@
+"""RQ jobs that take a recording from ``uploaded`` to ``ready`` (or ``rejected``/``failed``).
+
+The database is the source of truth. A run first *claims* the recording with one conditional
+UPDATE, so a duplicate job (complete sent twice, a re-enqueue after a Redis flush) finds
+nothing to do. While it works it beats a heartbeat; the reconciler re-enqueues recordings
+whose heartbeat stopped (a worker killed with ``kill -9``, Redis flushed). Outputs go under a
+key of the run's own and are published by switching the recording's pointer in one UPDATE
+that only succeeds while the run still holds its claim.
+"""
+
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from rq import get_current_job
+
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.models.recordings import (
+    FAILED,
+    PROCESSING,
+    READY,
+    REJECTED,
+    SOURCE_UPLOADED,
+    UPLOADED,
+    Recording,
+)
+from portal.services import audit
+from portal.services.storage import get_storage, object_key
+from workers.media.ffmpeg import FFmpegFailed
+from workers.media.pipeline import Limits, job_timeout, process
+from workers.media.probe import MediaRejected, sha256_of
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4  # the first run and three retries
+HEARTBEAT_SECONDS = 15
+STALE_AFTER = timedelta(minutes=3)
+recordings = Recording.__table__
+
+
+class Superseded(RuntimeError):
+    """This run lost its claim: the recording was deleted or given to another run."""
+
+
+def job_label():
+    job = get_current_job()
+    return job.id if job else "inline"
+
+
+def claim(recording_id, token, now=None):
+    """Take the recording for this run; True when this run may work on it."""
+    now = now or utcnow()
+    stale = now - STALE_AFTER
+    result = db.session.execute(
+        recordings.update()
+        .where(recordings.c.id == recording_id)
+        .where(sa.or_(recordings.c.status == UPLOADED,
+                      sa.and_(recordings.c.status == PROCESSING,
+                              sa.or_(recordings.c.heartbeat_at.is_(None), recordings.c.heartbeat_at < stale))))
+        .values(status=PROCESSING, job_token=token, heartbeat_at=now, progress=0.0,
+                attempts=recordings.c.attempts + 1, reason_code=None, reason_detail=None))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _owned(recording_id, token):
+    return sa.and_(recordings.c.id == recording_id, recordings.c.job_token == token,
+                   recordings.c.status == PROCESSING)
+
+
+def update_own(recording_id, token, **values):
+    """Write ``values`` while this run holds the claim. :raise Superseded: when it does not."""
+    with db.engine.begin() as conn:
+        result = conn.execute(recordings.update().where(_owned(recording_id, token)).values(**values))
+    if result.rowcount != 1:
+        raise Superseded(f"recording {recording_id} is no longer held by this run")
+
+
+class Heartbeat:
+    """Beats every few seconds in a thread while the run downloads, encodes and uploads."""
+
+    def __init__(self, app, recording_id, token):
+        self.app, self.recording_id, self.token = app, recording_id, token
+        self.stop = threading.Event()
+        self.lost = False
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        while not self.stop.wait(HEARTBEAT_SECONDS):
+            with self.app.app_context():
+                try:
+                    update_own(self.recording_id, self.token, heartbeat_at=utcnow())
+                except Superseded:
+                    self.lost = True
+                    return
+                except Exception:  # noqa: BLE001 - a missed beat is retried on the next one
+                    log.warning("heartbeat of recording %s failed", self.recording_id, exc_info=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+def process_recording(recording_id):
+    """Probe, make playable, draw pictures and publish one recording (heavy queue)."""
+    app = current_app._get_current_object()
+    label = job_label()
+    token = secrets.token_hex(8)
+    if not claim(recording_id, token):
+        log.info("job %s: recording %s is not waiting for processing; nothing to do", label, recording_id)
+        return "skipped"
+    recording = db.session.get(Recording, recording_id)
+    sources = [(s.id, s.storage_key, s.size) for s in recording.sources if s.status == SOURCE_UPLOADED]
+    prefix = object_key(recording.organisation_id, "rec", recording.public_id, "out", token)
+    limits = Limits(max_duration=app.config["MEDIA_MAX_DURATION_HOURS"] * 3600,
+                    max_output_bytes=app.config["UPLOAD_MAX_FILE_BYTES"])
+    db.session.remove()  # never hold a database session across long work
+    log.info("job %s: processing recording %s (%d files)", label, recording_id, len(sources))
+    workdir = tempfile.mkdtemp(prefix=f"rec-{recording_id}-", dir=app.config.get("WORKER_TMP_DIR"))
+    try:
+        with Heartbeat(app, recording_id, token):
+            result, checksums = _work(app, recording_id, token, sources, workdir, limits, label)
+            _upload_outputs(result, prefix)
+        _publish(recording_id, token, prefix, result, checksums, label)
+        return "ready"
+    except MediaRejected as rejection:
+        _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
+        return "rejected"
+    except Superseded:
+        log.info("job %s: recording %s was taken over; leaving it", label, recording_id)
+        get_storage().delete_prefix(prefix)
+        return "superseded"
+    except Exception as error:
+        _record_failure(recording_id, token, error, label)
+        raise  # so RQ retries it (or records the failure)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _work(app, recording_id, token, sources, workdir, limits, label):
+    storage = get_storage()
+    paths, checksums = [], {}
+    for index, (source_id, key, size) in enumerate(sources):
+        path = os.path.join(workdir, f"source-{index:03d}")
+        storage.download_to(key, path)
+        if os.path.getsize(path) != size:
+            raise RuntimeError(f"source {source_id} is {os.path.getsize(path)} bytes, expected {size}")
+        checksums[source_id] = sha256_of(path)
+        paths.append(path)
+
+    def progress(fraction):
+        update_own(recording_id, token, progress=round(fraction, 3), heartbeat_at=utcnow())
+
+    result = process(paths, workdir, limits, progress=progress)
+    log.info("job %s: recording %s made playable by %s in %s", label, recording_id, result.path, workdir)
+    return result, checksums
+
+
+def _upload_outputs(result, prefix):
+    storage = get_storage()
+    files = [(result.video, "video/mp4"), (result.poster, "image/jpeg"), (result.thumbnail, "image/jpeg"),
+             (result.vtt, "text/vtt"), *[(sheet, "image/jpeg") for sheet in result.sheets]]
+    for path, content_type in files:
+        storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
+
+
+def _publish(recording_id, token, prefix, result, checksums, label):
+    """Switch the recording to its new outputs in one UPDATE, with checksums and audit row."""
+    from portal.models.recordings import SourceFile
+
+    with db.engine.begin() as conn:
+        published = conn.execute(recordings.update().where(_owned(recording_id, token)).values(
+            status=READY, output_prefix=prefix, progress=1.0, ready_at=utcnow(), heartbeat_at=None,
+            duration=result.duration, media_info=result.summary())).rowcount == 1
+        if published:
+            for source_id, digest in checksums.items():
+                conn.execute(SourceFile.__table__.update().where(SourceFile.__table__.c.id == source_id)
+                             .values(sha256=digest))
+    if not published:
+        get_storage().delete_prefix(prefix)
+        raise Superseded(f"recording {recording_id} changed before publishing")
+    recording = db.session.get(Recording, recording_id)
+    audit.record("recording.ready", recording, actor=None, path=result.path, duration=result.duration)
+    db.session.commit()
+    from portal.services import recordings as recording_service
+
+    recording_service.notify_ready(recording)
+    log.info("job %s: recording %s is ready (%s)", label, recording_id, result.path)
+
+
+def _finish(recording_id, token, status, code, detail, label):
+    update_own(recording_id, token, status=status, reason_code=code, reason_detail=(detail or "")[-2000:],
+               heartbeat_at=None)
+    recording = db.session.get(Recording, recording_id)
+    audit.record(f"recording.{status}", recording, actor=None, reason=code)
+    db.session.commit()
+    log.info("job %s: recording %s is %s (%s)", label, recording_id, status, code)
+
+
+def failure_code(error):
+    """A reason code a person can act on, for an unexpected failure."""
+    if isinstance(error, FFmpegFailed):
+        return "timeout" if error.timed_out else "processing_failed"
+    if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
+        return "disk_full"
+    if type(error).__module__.startswith(("botocore", "boto3")) or "storage" in type(error).__name__.lower():
+        return "storage_unavailable"
+    return "processing_failed"
+
+
+def _record_failure(recording_id, token, error, label):
+    """Record why the run failed: ``failed`` after the last try, else back to ``uploaded``."""
+    db.session.rollback()
+    code = failure_code(error)
+    detail = getattr(error, "stderr", "") or str(error)
+    recording = db.session.get(Recording, recording_id)
+    final = recording is not None and recording.attempts >= MAX_ATTEMPTS
+    try:
+        update_own(recording_id, token, status=FAILED if final else UPLOADED,
+                   reason_code=code if final else "retrying", reason_detail=detail[-2000:],
+                   heartbeat_at=None)
+    except Superseded:
+        return
+    log.warning("job %s: recording %s failed (%s, attempt %s)%s", label, recording_id, code,
+                recording.attempts, "; giving up" if final else "; will retry")
+    if final:
+        db.session.expire_all()
+        audit.record("recording.failed", db.session.get(Recording, recording_id), actor=None, reason=code)
+        db.session.commit()
+
+
+def processing_timeout(recording):
+    """The RQ timeout for processing ``recording``: from its duration when known, else its size."""
+    seconds = recording.duration
+    if not seconds:  # not probed yet: assume a modest 2 Mbit/s camera file
+        seconds = sum(s.size for s in recording.sources) * 8 / 2_000_000
+    return job_timeout(seconds, "encode") + 600  # plus downloading and uploading
