@@ -35,6 +35,7 @@ def create_app(config=None):
     from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
     from portal.storage_local import bp as storage_local_bp
+    from portal.uploads import bp as uploads_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -42,6 +43,7 @@ def create_app(config=None):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(storage_local_bp)
+    app.register_blueprint(uploads_bp)
 
     from portal import cli
 

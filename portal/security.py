@@ -4,6 +4,8 @@ Every endpoint requires login unless its view is marked ``@public``; that way a 
 safe before anyone remembers to protect it.
 """
 
+from urllib.parse import urlsplit
+
 from flask import current_app, request
 from flask_login import current_user
 
@@ -36,18 +38,35 @@ def require_login_and_csrf():
     return None
 
 
+def storage_origins(config):
+    """Origins the browser reaches storage on: none for the local folder (the app serves it)."""
+    if config.get("STORAGE_BACKEND") != "s3":
+        return []
+    url = config.get("S3_PUBLIC_ENDPOINT_URL") or config.get("S3_ENDPOINT_URL")
+    if url:
+        parts = urlsplit(url)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    region = config.get("S3_REGION") or "us-east-1"
+    return [f"https://{config.get('S3_BUCKET')}.s3.{region}.amazonaws.com", f"https://s3.{region}.amazonaws.com"]
+
+
+def content_security_policy(config):
+    """No inline script anywhere; uploads, films and pictures may come from the storage origin."""
+    storage = " ".join(storage_origins(config))
+    return (
+        f"default-src 'self'; connect-src 'self' {storage}; img-src 'self' data: blob: {storage}; "
+        f"media-src 'self' blob: {storage}; style-src 'self'; script-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ).replace("  ", " ").replace(" ;", ";")
+
+
 def set_security_headers(response):
     """after_request: headers on every answer; personal pages are never cached."""
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'",
-    )
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     if request.is_secure:

@@ -20,6 +20,8 @@ from portal.groups.forms import (
 )
 from portal.models import Group, GroupSession, Participant, Program, User
 from portal.services import consent, groups
+from portal.services import recordings as recording_service
+from portal.services.uploads import current_recording
 
 
 def _get(model, object_id, manage=False):
@@ -85,7 +87,9 @@ def show(group_id):
     form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm()
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
-                           blocked=consent.session_playback_blocked)
+                           blocked=consent.session_playback_blocked, film=current_recording,
+                           film_status=recording_service.status_text,
+                           uploader=permissions.can_upload_to_group(current_user, group))
 
 
 @bp.route("/<int:group_id>/participants", methods=["POST"])

@@ -28,7 +28,7 @@ def test_leader_registers_consent_and_confirms_a_session(page, live_server, app,
     assert page.get_by_role("cell", name="Samtycke lämnat").is_visible()
     page.get_by_role("link", name="Grupp a").click()
 
-    page.locator("tr[data-session='1']").get_by_role("link").click()
+    page.locator("tr[data-session='1']").get_by_role("link", name="Principsession 1").click()
     page.get_by_label("A1", exact=True).check()
     page.get_by_label("B2", exact=True).check()
     page.get_by_label("Jag bekräftar").check()
