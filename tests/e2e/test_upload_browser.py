@@ -1,7 +1,9 @@
 """Uploading a session's film in Chromium through Uppy, straight to storage."""
 
 import os
+import time
 
+import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
@@ -12,12 +14,11 @@ from tests.films import MiB, group_with_session, small_parts
 from tests.workers import clips
 
 
-def open_upload_page(page, ids):
-    login(page, ids["emails"]["uploader"], PASSWORD)
+def open_upload_page(page, ids, log_in=True):
+    if log_in:
+        login(page, ids["emails"]["uploader"], PASSWORD)
     page.goto(f"/groups/{ids['group']}")
-    row = page.locator("tr[data-session='1']")
-    assert row.locator("[data-film-status]").inner_text() == "Väntar på uppladdning"
-    row.get_by_role("link", name="Ladda upp filmen").click()
+    page.locator("tr[data-session='1']").get_by_role("link", name="Ladda upp filmen").click()
     page.wait_for_selector(".uppy-Dashboard")
 
 
@@ -44,9 +45,12 @@ def test_leader_uploads_a_film(page, app, factory, tmp_path):
     small_parts(app)
     ids = group_with_session(app, factory)
     film = clips.make("h264_aac", tmp_path)
+    login(page, ids["emails"]["uploader"], PASSWORD)
+    page.goto(f"/groups/{ids['group']}")
+    assert page.locator("tr[data-session='1'] [data-film-status]").inner_text() == "Väntar på uppladdning"
     console = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
-    open_upload_page(page, ids)
+    open_upload_page(page, ids, log_in=False)
     choose(page, film)
     start_upload(page)
     wait_until_uploaded(page)
@@ -79,3 +83,73 @@ def test_upload_page_explains_a_missing_consent_confirmation(page, app, factory)
     assert page.locator(".uppy-Dashboard").count() == 0
     page.get_by_role("button", name="Bekräfta närvaro och samtycke").click()
     assert f"/groups/sessions/{ids['session']}/confirm" in page.url
+
+
+@pytest.fixture
+def s3_proxy(app, s3_server):
+    """The app on S3 (moto), with browsers reaching the bucket through a counting proxy."""
+    from tests.proxy import CountingProxy
+
+    proxy = CountingProxy(s3_server.port)
+    app.config.update(s3_server.config(s3_server.new_bucket()), S3_PUBLIC_ENDPOINT_URL=proxy.url)
+    small_parts(app, part=5 * MiB)
+    yield proxy
+    proxy.stop()
+
+
+def stored_object_sha256(app):
+    import hashlib
+
+    from portal.services.storage import get_storage
+
+    with app.app_context():
+        source = db.session.scalar(db.select(Recording)).sources[0]
+        with get_storage().open_read(source.storage_key) as fh:
+            return hashlib.sha256(fh.read()).hexdigest()
+
+
+def test_s3_upload_goes_straight_to_the_bucket(page, app, factory, tmp_path, s3_proxy):
+    ids = group_with_session(app, factory)
+    film = tmp_path / "00001.MTS"
+    film.write_bytes(os.urandom(12 * MiB))
+    open_upload_page(page, ids)
+    choose(page, film)
+    start_upload(page)
+    wait_until_uploaded(page)
+    assert recordings(app) == [("uploaded", [(1, "00001.MTS", "uploaded")])]
+    assert sorted(n for _u, n in s3_proxy.put_parts) == [1, 2, 3]  # each part once, via the bucket
+    import hashlib
+
+    assert stored_object_sha256(app) == hashlib.sha256(film.read_bytes()).hexdigest()
+
+
+def test_interrupted_upload_resumes_without_resending_parts(page, app, factory, tmp_path, s3_proxy):
+    import hashlib
+
+    ids = group_with_session(app, factory)
+    film = tmp_path / "00001.MTS"
+    film.write_bytes(os.urandom(6 * 5 * MiB + 1234))  # 7 parts
+    s3_proxy.put_delay = 1.0
+    open_upload_page(page, ids)
+    choose(page, film)
+    start_upload(page)
+    deadline = time.monotonic() + 30
+    while len(s3_proxy.put_parts) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    context = page.context
+    page.close()  # the leader closes the tab about half-way
+    time.sleep(1.5)  # PUTs already on their way still land in the bucket
+    before = {n for _u, n in s3_proxy.put_parts}
+    assert 3 <= len(before) < 7
+    s3_proxy.put_delay = 0.0
+    again = context.new_page()
+    open_upload_page(again, ids, log_in=False)  # same browser, still logged in
+    choose(again, film)
+    start_upload(again)
+    wait_until_uploaded(again)
+    numbers = [n for _u, n in s3_proxy.put_parts]
+    assert sorted(set(numbers)) == [1, 2, 3, 4, 5, 6, 7]
+    assert all(numbers.count(n) == 1 for n in before)  # no completed part was sent again
+    assert recordings(app) == [("uploaded", [(1, "00001.MTS", "uploaded")])]
+    assert stored_object_sha256(app) == hashlib.sha256(film.read_bytes()).hexdigest()
+    again.close()
