@@ -99,6 +99,10 @@ class Config:
         # (default: the system's temporary folder; give it room for two copies of a film).
         self.MEDIA_MAX_DURATION_HOURS = env_int("MEDIA_MAX_DURATION_HOURS", 6)
         self.WORKER_TMP_DIR = env_str("WORKER_TMP_DIR")
+        # A processing job whose heartbeat is older than this is taken as lost (worker killed,
+        # Redis flushed) and re-enqueued by the reconciler, which runs this often.
+        self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
+        self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
 
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 25)

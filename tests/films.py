@@ -81,3 +81,20 @@ class ApiClient:
 def user_email(app, user_id):
     with app.app_context():
         return db.session.get(User, user_id).email
+
+
+def upload_clips(app, ids, folder, *kinds):
+    """Upload generated clips (tests.workers.clips kinds) as the session's files, in order;
+    returns the recording id."""
+    from tests.workers import clips
+
+    api = ApiClient(app, ids["emails"]["uploader"])
+    recording_id = None
+    for position, kind in enumerate(kinds, start=1):
+        data = clips.make(kind, folder).read_bytes()
+        info, etags = api.upload(ids["session"], data, filename=f"{position:05d}.MTS",
+                                 position=position, file_count=len(kinds))
+        answer = api.complete(info["upload_id"], etags)
+        assert answer.status_code == 200, answer.get_json()
+        recording_id = info["recording_id"]
+    return recording_id

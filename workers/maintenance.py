@@ -11,7 +11,6 @@ from portal.extensions import db
 
 log = logging.getLogger(__name__)
 
-RECONCILE_EVERY = 60
 SWEEP_EVERY = 3600
 
 
@@ -51,14 +50,16 @@ def sweep_task():
 class MaintenanceThread(threading.Thread):
     """Wakes every few seconds and runs whatever periodic task is due."""
 
-    def __init__(self, app, tick=10):
+    def __init__(self, app):
         super().__init__(daemon=True, name="portal-maintenance")
-        self.app, self.tick = app, tick
+        self.app = app
+        self.every = app.config["RECONCILE_SECONDS"]
+        self.tick = max(0.5, min(10, self.every / 2))
         self.stopped = threading.Event()
 
     def run(self):
         while not self.stopped.wait(self.tick):
-            run_once(self.app, "reconcile", RECONCILE_EVERY, reconcile_task)
+            run_once(self.app, "reconcile", self.every, reconcile_task)
             run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
 
     def stop(self):

@@ -40,9 +40,17 @@ from workers.media.probe import MediaRejected, sha256_of
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first run and three retries
-HEARTBEAT_SECONDS = 15
-STALE_AFTER = timedelta(minutes=3)
 recordings = Recording.__table__
+
+
+def stale_after():
+    """How old a heartbeat may get before the run is taken as lost."""
+    return timedelta(seconds=current_app.config["PROCESSING_STALE_SECONDS"])
+
+
+def heartbeat_seconds():
+    """Beat well inside the staleness limit."""
+    return max(1.0, min(15.0, current_app.config["PROCESSING_STALE_SECONDS"] / 4))
 
 
 class Superseded(RuntimeError):
@@ -57,7 +65,7 @@ def job_label():
 def claim(recording_id, token, now=None):
     """Take the recording for this run; True when this run may work on it."""
     now = now or utcnow()
-    stale = now - STALE_AFTER
+    stale = now - stale_after()
     result = db.session.execute(
         recordings.update()
         .where(recordings.c.id == recording_id)
@@ -88,12 +96,14 @@ class Heartbeat:
 
     def __init__(self, app, recording_id, token):
         self.app, self.recording_id, self.token = app, recording_id, token
+        with app.app_context():
+            self.every = heartbeat_seconds()
         self.stop = threading.Event()
         self.lost = False
         self.thread = threading.Thread(target=self._beat, daemon=True)
 
     def _beat(self):
-        while not self.stop.wait(HEARTBEAT_SECONDS):
+        while not self.stop.wait(self.every):
             with self.app.app_context():
                 try:
                     update_own(self.recording_id, self.token, heartbeat_at=utcnow())

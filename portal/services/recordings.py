@@ -6,10 +6,13 @@ the recording in the database before doing anything.
 """
 
 import logging
+from datetime import UTC, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
 from portal.extensions import db
 from portal.models.base import utcnow
@@ -80,7 +83,7 @@ def enqueue_processing(recording):
     job_id = job_id_for(recording.id)
     try:
         existing = Job.fetch(job_id, connection=redis_connection())
-        if existing.get_status(refresh=True) in LIVE_JOB_STATES:
+        if job_is_alive(existing):
             return None
         existing.delete()
     except NoSuchJobError:
@@ -97,17 +100,36 @@ def enqueue_after_upload(recording):
         log.warning("could not enqueue recording %s now; the reconciler will", recording.id, exc_info=True)
 
 
+def job_is_alive(job):
+    """True while a job will run without help: queued, running, or a retry not yet overdue.
+
+    A retry waits in RQ's scheduled registry; if no scheduler moves it in time (none running,
+    or it died), the reconciler takes over. A duplicate run is harmless: the job claims the
+    recording in the database first.
+    """
+    status = job.get_status(refresh=True)
+    if status != JobStatus.SCHEDULED:
+        return status in LIVE_JOB_STATES
+    due = ScheduledJobRegistry(job.origin, connection=job.connection).get_scheduled_time(job)
+    grace = timedelta(seconds=current_app.config["RECONCILE_SECONDS"])
+    return due is not None and _aware(due) + grace > utcnow()
+
+
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def reconcile(now=None):
     """Re-enqueue recordings whose job vanished; give up on ones that keep dying.
 
     Returns ``{"enqueued": n, "failed": n}``. Run by every worker on a timer; a Redis lock
     makes one of them do it per round.
     """
-    from workers.processing import MAX_ATTEMPTS, STALE_AFTER
+    from workers.processing import MAX_ATTEMPTS, stale_after
 
     now = now or utcnow()
     counts = {"enqueued": 0, "failed": 0}
-    stale = now - STALE_AFTER
+    stale = now - stale_after()
     dead = db.session.scalars(db.select(Recording).where(
         Recording.status == PROCESSING,
         db.or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < stale))).all()

@@ -24,7 +24,7 @@ def make(kind, folder, seconds=3):
         "rotated": "phone-rotated.mp4", "vfr": "screen-vfr.mp4", "mkv_as_mp4": "really-mkv.mp4",
         "audio_only": "voice.mp4", "huge_frame": "huge.mp4", "no_index": "stopped.mp4",
         "playlist": "playlist.mp4", "ffconcat": "list.mp4", "empty": "empty.mp4",
-        "with_gps": "gps.mp4", "no_audio": "silent.mp4", "ten_bit": "tenbit.mkv",
+        "with_gps": "gps.mp4", "hevc_long": "phone-hevc-long.mp4", "no_audio": "silent.mp4", "ten_bit": "tenbit.mkv",
     }[kind]
     if kind == "h264_aac":
         _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", str(out))
@@ -43,6 +43,10 @@ def make(kind, folder, seconds=3):
         _ffmpeg(*video, *audio, *H264, "-c:a", "pcm_s16le", str(out))
     elif kind == "hevc":
         _ffmpeg(*video, *audio, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
+                "log-level=error", "-tag:v", "hvc1", "-c:a", "aac", str(out))
+    elif kind == "hevc_long":  # long enough that a worker can be killed mid-encode
+        _ffmpeg("-f", "lavfi", "-i", VIDEO.format(size="1280x720", rate=25, seconds=20), "-f", "lavfi",
+                "-i", AUDIO.format(seconds=20), "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
                 "log-level=error", "-tag:v", "hvc1", "-c:a", "aac", str(out))
     elif kind == "ten_bit":
         _ffmpeg(*video, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", str(out))

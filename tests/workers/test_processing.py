@@ -11,8 +11,7 @@ from portal.models.base import utcnow
 from portal.models.recordings import Recording
 from portal.services import recordings as recording_service
 from portal.services.storage import get_storage
-from tests.films import ApiClient, group_with_session, small_parts
-from tests.workers import clips
+from tests.films import group_with_session, small_parts, upload_clips
 from workers.queues import HEAVY, get_queue
 
 
@@ -21,20 +20,7 @@ def uploaded(app, factory, tmp_path):
     """``uploaded(kinds)``: upload generated clips as one session's files; returns the recording id."""
     small_parts(app)
     ids = group_with_session(app, factory)
-    api = ApiClient(app, ids["emails"]["uploader"])
-
-    def upload(*kinds):
-        recording_id = None
-        for position, kind in enumerate(kinds, start=1):
-            data = clips.make(kind, tmp_path / "clips").read_bytes()
-            info, etags = api.upload(ids["session"], data, filename=f"{position:05d}.MTS",
-                                     position=position, file_count=len(kinds))
-            answer = api.complete(info["upload_id"], etags)
-            assert answer.status_code == 200, answer.get_json()
-            recording_id = info["recording_id"]
-        return recording_id
-
-    return upload
+    return lambda *kinds: upload_clips(app, ids, tmp_path / "clips", *kinds)
 
 
 def recording(app, recording_id):

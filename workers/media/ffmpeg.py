@@ -12,11 +12,13 @@ Command lines are built with ffmpeg-python and run here, so the caps and the pro
 are the same for every job.
 """
 
+import ctypes
 import functools
 import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -116,6 +118,15 @@ def _progress_parser(duration, progress, every=2.0):
     return on_line
 
 
+def die_with_parent():
+    """In the child: get SIGKILL when the work-horse dies (``kill -9``), so no ffmpeg is orphaned."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: the job's timeout still bounds the orphan
+
+
 def _run(args, timeout, cwd, on_progress=None):
     """Run a sandboxed command; stream stdout lines to ``on_progress`` when given.
 
@@ -125,7 +136,8 @@ def _run(args, timeout, cwd, on_progress=None):
     with tempfile.TemporaryFile(mode="w+", dir=cwd) as errfile:
         # An argument list, never a shell.
         proc = subprocess.Popen(full, cwd=cwd, stdout=subprocess.PIPE, stderr=errfile,  # noqa: S603
-                                stdin=subprocess.DEVNULL, text=True, errors="replace")
+                                stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                preexec_fn=die_with_parent)
         deadline = time.monotonic() + timeout
         try:
             if on_progress is None:
