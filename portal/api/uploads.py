@@ -104,9 +104,9 @@ def complete_upload(upload_id):
     parts = json_body().get("parts")
     if not isinstance(parts, list):
         raise UploadRefused(422, "invalid_parts", _("List the uploaded parts with number and etag."))
-    recording_uploaded = uploads.complete_upload(current_user, source, parts)
+    uploads.complete_upload(current_user, source, parts)
     db.session.commit()
-    if recording_uploaded:
+    if uploads.finish_recording(current_user, source.recording_id):
         recording_service.enqueue_after_upload(source.recording)
     return jsonify(upload_id=source.public_id, status=source.status, recording_id=source.recording_id,
                    recording_uploaded=source.recording.status != "uploading")

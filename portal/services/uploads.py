@@ -162,13 +162,13 @@ def stored_parts(source):
 
 
 def complete_upload(user, source, parts):
-    """Complete ``source`` after checking its parts; idempotent. Returns True when the whole
-    recording is now uploaded (the caller enqueues processing after committing).
+    """Complete ``source`` after checking its parts; idempotent. The caller commits, then calls
+    ``finish_recording`` to see whether the whole recording is in.
 
     :raise UploadRefused: when the parts don't add up or the upload was cancelled.
     """
     if source.status == SOURCE_UPLOADED:
-        return False
+        return
     if source.status == SOURCE_ABORTED:
         raise UploadRefused(409, "upload_closed", _("This upload was cancelled."))
     try:
@@ -179,13 +179,28 @@ def complete_upload(user, source, parts):
             "what is missing.")) from None
     source.status = SOURCE_UPLOADED
     source.completed_at = utcnow()
-    recording = source.recording
-    audit.record("upload.completed", recording, actor=user, source_id=source.id, size=source.size)
-    if recording.status == UPLOADING and recording.all_uploaded:
-        recording.set_status(UPLOADED)
+    audit.record("upload.completed", source.recording, actor=user, source_id=source.id, size=source.size)
+
+
+def finish_recording(user, recording_id):
+    """After a file's completion is committed: mark the recording ``uploaded`` once every
+    expected file is in. True for the one call that did it (the caller enqueues processing).
+
+    Files of one session complete concurrently; each completion checks again after its own
+    commit, so the last one sees all files, and the conditional UPDATE lets only one call win.
+    """
+    recording = db.session.get(Recording, recording_id, populate_existing=True)
+    if recording is None or recording.status != UPLOADING or not recording.all_uploaded:
+        return False
+    table = Recording.__table__
+    now = utcnow()
+    won = db.session.execute(table.update().where(table.c.id == recording_id, table.c.status == UPLOADING)
+                             .values(status=UPLOADED, uploaded_at=now, updated_at=now)).rowcount == 1
+    if won:
+        db.session.expire(recording)
         audit.record("recording.uploaded", recording, actor=user, files=len(recording.active_sources))
-        return True
-    return False
+    db.session.commit()
+    return won
 
 
 def cancel_upload(user, source):

@@ -168,3 +168,28 @@ def test_bad_requests_get_clear_errors(app, film):
         assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
     response = api.client.post("/api/v1" + path, data="not json", headers={"X-CSRFToken": api.token})
     assert response.status_code == 400
+
+
+def test_files_completing_at_once_mark_the_recording_uploaded_once(app, film):
+    """Two files complete in overlapping transactions: neither sees the other's file before it
+    commits; the check after commit must still mark the recording, exactly once."""
+    from portal.models import User
+    from portal.services import uploads
+
+    ids, api = film
+    small_parts(app)
+    first, etags1 = api.upload(ids["session"], DATA[:MiB], filename="00001.MTS", position=1, file_count=2)
+    second, etags2 = api.upload(ids["session"], DATA[:MiB], filename="00002.MTS", position=2, file_count=2)
+    with app.app_context():
+        user = db.session.get(User, ids["uploader"])
+        sources = {s.public_id: s for s in db.session.scalars(db.select(SourceFile))}
+        for upload, etags in ((first, etags1), (second, etags2)):
+            parts = [{"number": n, "etag": e} for n, e in etags.items()]
+            uploads.complete_upload(user, sources[upload["upload_id"]], parts)
+        db.session.commit()
+        recording_id = first["recording_id"]
+        results = [uploads.finish_recording(user, recording_id), uploads.finish_recording(user, recording_id)]
+        assert results == [True, False]
+        assert db.session.get(Recording, recording_id).status == "uploaded"
+        events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.uploaded")).all()
+        assert len(events) == 1
