@@ -34,6 +34,7 @@ def create_app(config=None):
     from portal.auth import bp as auth_bp
     from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
+    from portal.review import bp as review_bp
     from portal.storage_local import bp as storage_local_bp
     from portal.uploads import bp as uploads_bp
 
@@ -44,10 +45,16 @@ def create_app(config=None):
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(storage_local_bp)
     app.register_blueprint(uploads_bp)
+    app.register_blueprint(review_bp, url_prefix="/review")
 
     from portal import cli
 
     cli.init_app(app)
+
+    from portal.utils import timecode
+
+    app.add_template_filter(timecode, "duration")
+    app.add_template_filter(timecode, "timecode")
 
     @app.context_processor
     def inject_helpers():

@@ -33,6 +33,16 @@ def messages():
     }
 
 
+class Refused(Exception):
+    """A request we will not act on: HTTP status, machine code and a message for the user."""
+
+    def __init__(self, status, code, message):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
 def api_error(status, code, message, **extra):
     """A JSON error with a machine code and a translated message."""
     response = jsonify(error={"code": code, "message": str(message), **extra})

@@ -108,3 +108,72 @@ def require_view_recording_status(recording):
     """:raise 404: unless the current user may see ``recording``'s state."""
     if not can_view_recording_status(current_user, recording):
         abort(404)
+
+
+def can_watch_recording(user, recording):
+    """The film itself: the group's leaders and its assigned supervisors, once it is ready and
+    no withdrawal of consent blocks it. Admins only when they are also an assigned supervisor."""
+    from portal.models.recordings import READY
+
+    if recording is None or recording.status != READY or not user.is_authenticated:
+        return False
+    group_session = recording.group_session
+    if group_session.playback_blocked_at is not None:
+        return False
+    return leads_group(user, group_session.group) or supervises_group(user, group_session.group)
+
+
+def require_watch_recording(recording):
+    """:raise 404: unless the current user may watch ``recording``."""
+    if not can_watch_recording(current_user, recording):
+        abort(404)
+
+
+def can_supervise_recording(user, recording):
+    """Supervisors assigned to the group see every comment and write the session's feedback."""
+    return can_watch_recording(user, recording) and supervises_group(user, recording.group_session.group)
+
+
+def can_supervise_session(user, group_session):
+    """The session's summary is written by the group's assigned supervisors."""
+    return group_session is not None and supervises_group(user, group_session.group)
+
+
+def require_supervise_session(group_session):
+    """:raise 404: unless the current user supervises ``group_session``'s group."""
+    if not can_supervise_session(current_user, group_session):
+        abort(404)
+
+
+def can_read_feedback(user, group_session):
+    """Leaders read a session's feedback once it is published; its supervisors always."""
+    if group_session is None:
+        return False
+    if supervises_group(user, group_session.group):
+        return True
+    supervision = group_session.supervision
+    return leads_group(user, group_session.group) and supervision is not None and supervision.published
+
+
+def can_see_comment(user, comment):
+    """Supervisors of the group see all comments; leaders the shared ones once feedback is
+    published. Whoever sees a comment may see the film it is on."""
+    from portal.models.supervision import SHARED
+
+    recording = comment.recording
+    if not can_watch_recording(user, recording):
+        return False
+    if supervises_group(user, recording.group_session.group):
+        return True
+    return comment.visibility == SHARED and can_read_feedback(user, recording.group_session)
+
+
+def require_see_comment(comment):
+    """:raise 404: unless the current user may see ``comment``."""
+    if comment is None or not can_see_comment(current_user, comment):
+        abort(404)
+
+
+def can_edit_comment(user, comment):
+    """Authors edit and delete their own comments while they can still see them."""
+    return comment.author_id == user.id and comment.deleted_at is None and can_see_comment(user, comment)

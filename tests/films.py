@@ -98,3 +98,29 @@ def upload_clips(app, ids, folder, *kinds):
         assert answer.status_code == 200, answer.get_json()
         recording_id = info["recording_id"]
     return recording_id
+
+
+def ready_film(app, factory, duration=600.0, organisation_id=None):
+    """A group whose first session has a recording marked ``ready`` (no media bytes: for API
+    and page tests that don't play). Returns the ids of group_with_session plus ``recording``."""
+    from portal.models import Recording
+    from portal.models.recordings import READY
+
+    ids = group_with_session(app, factory, organisation_id=organisation_id)
+    with app.app_context():
+        recording = Recording(organisation_id=ids["organisation"], group_session_id=ids["session"],
+                              created_by_id=ids["uploader"], status=READY, duration=duration, progress=1.0,
+                              output_prefix=f"org/{ids['organisation']}/recordings/test/out",
+                              media_info={"storyboard": ["storyboard-001.jpg"]})
+        db.session.add(recording)
+        db.session.commit()
+        ids["recording"] = recording.id
+    return ids
+
+
+def played_film(app, factory, folder, run_jobs, kind="h264_aac"):
+    """A group whose first session's film was uploaded and processed for real (a lavfi clip)."""
+    ids = group_with_session(app, factory)
+    ids["recording"] = upload_clips(app, ids, folder, kind)
+    run_jobs()
+    return ids

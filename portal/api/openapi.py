@@ -1,5 +1,6 @@
 """The OpenAPI document for /api/v1, kept beside the routes it describes."""
 
+from portal.api.openapi_comments import COMMENT_PATHS, COMMENT_SCHEMAS
 from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
 from portal.api.openapi_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
 
@@ -42,7 +43,7 @@ def build_spec():
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
-            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS},
+            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -60,5 +61,6 @@ def build_spec():
             },
             **GROUP_PATHS,
             **UPLOAD_PATHS,
+            **COMMENT_PATHS,
         },
     }

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from portal.api import bp
 from portal.api.openapi import build_spec
+from portal.errors import Refused, api_error
 from portal.security import public
 
 
@@ -18,6 +19,12 @@ def user_json(user):
         "organisation_id": user.organisation_id,
         "language": user.language,
     }
+
+
+@bp.errorhandler(Refused)
+def refused(error):
+    """A refusal from a service, as a JSON error with its code and translated message."""
+    return api_error(error.status, error.code, error.message)
 
 
 @bp.route("/me")

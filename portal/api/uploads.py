@@ -4,32 +4,18 @@ The browser (Uppy) calls these to start or resume a file, get signed part URLs, 
 stored, complete and cancel; bytes never pass through here in S3 mode.
 """
 
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import permissions
-from portal.api import bp
-from portal.errors import api_error
+from portal.api import bp, json_body
 from portal.extensions import db
 from portal.models import GroupSession
 from portal.models.recordings import Recording, SourceFile
 from portal.services import consent, uploads
 from portal.services import recordings as recording_service
 from portal.services.uploads import UploadRefused
-
-
-def json_body():
-    """The request's JSON object. :raise UploadRefused: when the body is not one."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise UploadRefused(400, "invalid_json", _("The request body must be a JSON object."))
-    return data
-
-
-@bp.errorhandler(UploadRefused)
-def refused(error):
-    return api_error(error.status, error.code, error.message)
 
 
 def session_for_upload(session_id):

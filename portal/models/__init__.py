@@ -13,8 +13,10 @@ from portal.models.groups import (
     Program,
 )
 from portal.models.recordings import Recording, SourceFile
+from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
 from portal.models.users import ROLES, ApiToken, Organisation, User, UserRole
 
-__all__ = ["ROLES", "ApiToken", "AuditEvent", "Consent", "ConsentConfirmation", "Group",
-           "GroupEvaluation", "GroupLeader", "GroupSession", "GroupSupervisor", "Organisation",
-           "Participant", "Program", "Recording", "SourceFile", "User", "UserRole"]
+__all__ = ["ROLES", "ApiToken", "AuditEvent", "Comment", "Consent", "ConsentConfirmation", "Group",
+           "GroupEvaluation", "GroupLeader", "GroupSession", "GroupSupervisor", "Notification", "Organisation",
+           "Participant", "PlaybackPosition", "Program", "Recording", "SessionSupervision", "SourceFile",
+           "User", "UserRole"]

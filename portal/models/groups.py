@@ -32,6 +32,7 @@ class Program(db.Model):
     recert_years = db.Column(db.Integer, nullable=False, default=3)
     recert_groups = db.Column(db.Integer, nullable=False, default=6)
     recert_films = db.Column(db.Integer, nullable=False, default=3)
+    comment_categories = db.Column(db.JSON)  # [{"code", "label", "color"}]; None: the built-in set
     requires_technical_assistant = db.Column(db.Boolean, nullable=False, default=False)
 
     def __repr__(self):

@@ -57,6 +57,7 @@ class User(UserMixin, db.Model):
     security_stamp = db.Column(db.String(32), nullable=False, default=new_security_stamp)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime(timezone=True))
+    notify_by_mail = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
 
     organisation = db.relationship("Organisation", back_populates="users")
     role_rows = db.relationship(

@@ -1,23 +1,151 @@
-"""Notifications about films: each one a mail in the recipient's language, via the light queue.
+"""Notifications: a notice in the portal for every event, and a mail in the recipient's language
+unless they chose portal only.
 
-The mail says which group and session, never who is in the film, and links to the portal,
-where the access check and the audit happen.
+A notice says which group and session, never who is in the film, and links into the portal,
+where the access check and the audit happen again. Callers commit.
 """
 
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from portal import permissions
+from portal.extensions import db
+from portal.models import GroupSession, Recording
+from portal.models.base import utcnow
+from portal.models.recordings import READY
+from portal.models.supervision import DONE, Notification, SessionSupervision
 from portal.services import mail
 from portal.services.accounts import external_url
+
+FILM_READY = "film_ready"
+FEEDBACK_PUBLISHED = "feedback_published"
+REPLY = "reply"
+FEEDBACK_DUE = "feedback_due"
+
+SUBJECTS = {
+    FILM_READY: _l("A film is ready for supervision"),
+    FEEDBACK_PUBLISHED: _l("Feedback on your session is published"),
+    REPLY: _l("A new answer in a comment thread"),
+    FEEDBACK_DUE: _l("Feedback is due before the group's next session"),
+}
+MESSAGES = {
+    FILM_READY: _l("The film of %(session)s in the group %(group)s is ready to watch."),
+    FEEDBACK_PUBLISHED: _l("Feedback on %(session)s in the group %(group)s has been published."),
+    REPLY: _l("%(author)s answered a comment on %(session)s in the group %(group)s."),
+    FEEDBACK_DUE: _l("Feedback on %(session)s in the group %(group)s is due before the next session "
+                     "on %(due)s."),
+}
+
+
+def message(notification):
+    """The notice's text in the current locale."""
+    template = MESSAGES.get(notification.kind)
+    return str(template) % notification.params if template is not None else notification.kind
+
+
+def notify(user, kind, link, **params):
+    """A portal notice for ``user`` and, if they want mail, a mail in their language."""
+    if not user.active:
+        return None
+    notice = Notification(user_id=user.id, kind=kind, params=params, link=link)
+    db.session.add(notice)
+    if user.notify_by_mail:
+        with force_locale(user.language):
+            text = str(MESSAGES[kind]) % params
+            subject = str(SUBJECTS[kind])
+        url = external_url("main.index").rstrip("/") + link  # the link is a path inside the portal
+        mail.send(mail.compose(user.email, subject, "notification", language=user.language, user=user,
+                               message=text, link=url))
+    return notice
+
+
+def path(endpoint, **values):
+    """The portal path of ``endpoint``, also outside a request (workers notify too)."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def _about(group_session):
+    return {"group": group_session.group.title, "session": group_session.title}
 
 
 def film_ready(recording):
     """Tell the group's supervisors that the film of a session is ready to watch."""
     group_session = recording.group_session
-    group = group_session.group
-    link = external_url("groups.show", group_id=group.id)
-    for supervisor in group.supervisors:
-        if not supervisor.active:
+    for supervisor in group_session.group.supervisors:
+        notify(supervisor, FILM_READY, path("review.player", recording_id=recording.id), **_about(group_session))
+    db.session.commit()
+
+
+def feedback_published(group_session):
+    """Tell the group's leaders that their session's feedback can be read."""
+    for leader in group_session.group.leaders:
+        notify(leader, FEEDBACK_PUBLISHED, path("review.session", session_id=group_session.id), **_about(group_session))
+
+
+def reply_added(comment):
+    """Tell everyone else in the thread (who may still see it) that an answer arrived."""
+    if comment.parent_id is None:
+        return
+    root = comment.parent
+    people = {root.author, *(reply.author for reply in root.replies)} - {comment.author}
+    group_session = comment.recording.group_session
+    for person in sorted(people, key=lambda u: u.id):
+        if permissions.can_see_comment(person, comment):
+            notify(person, REPLY, path("review.player", recording_id=comment.recording_id) + f"#comment-{root.id}",
+                   author=comment.author.name, **_about(group_session))
+    db.session.commit()
+
+
+def next_session_date(group_session):
+    """The date of the group's next session after ``group_session``, or None for the last one."""
+    later = [s.date for s in group_session.group.sessions if s.number > group_session.number]
+    return min(later) if later else None
+
+
+def remind_feedback_due(today=None, days_before=2):
+    """Remind supervisors of ready films whose feedback is not done and whose group meets again
+    within ``days_before`` days. Each session is reminded once. Returns how many were sent."""
+    today = today or utcnow().date()
+    rows = db.session.execute(
+        db.select(Recording, GroupSession).join(GroupSession, Recording.group_session_id == GroupSession.id)
+        .outerjoin(SessionSupervision, SessionSupervision.group_session_id == GroupSession.id)
+        .where(Recording.status == READY,
+               db.or_(SessionSupervision.id.is_(None),
+                      db.and_(SessionSupervision.status != DONE, SessionSupervision.reminded_at.is_(None))))
+    ).all()
+    sent = 0
+    for recording, group_session in rows:
+        due = next_session_date(group_session)
+        if due is None or not today <= due <= today + timedelta(days=days_before):
             continue
-        mail.send(mail.compose(supervisor.email, _l("A film is ready for supervision"), "film_ready",
-                               language=supervisor.language, user=supervisor, group=group,
-                               group_session=group_session, link=link))
+        supervision = group_session.supervision or SessionSupervision(group_session=group_session)
+        db.session.add(supervision)
+        supervision.reminded_at = utcnow()
+        for supervisor in group_session.group.supervisors:
+            notify(supervisor, FEEDBACK_DUE, path("review.player", recording_id=recording.id), due=due.isoformat(),
+                   **_about(group_session))
+            sent += 1
+    db.session.commit()
+    return sent
+
+
+def unread_count(user):
+    """How many of ``user``'s notices are unread."""
+    return db.session.scalar(db.select(db.func.count(Notification.id))
+                             .where(Notification.user_id == user.id, Notification.read_at.is_(None)))
+
+
+def recent(user, limit=50):
+    """``user``'s latest notices, newest first."""
+    return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
+                              .order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def mark_read(user):
+    """Mark all of ``user``'s notices read."""
+    db.session.execute(db.update(Notification).where(Notification.user_id == user.id,
+                                                     Notification.read_at.is_(None)).values(read_at=utcnow()))
+

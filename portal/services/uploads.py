@@ -9,6 +9,7 @@ parts already stored and sends only the missing ones.
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.errors import Refused
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.recordings import (
@@ -32,14 +33,8 @@ MAX_PART_NUMBERS_PER_CALL = 100
 VIDEO_TYPE_PREFIXES = ("video/", "application/octet-stream")
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
     """An upload request we will not act on: HTTP status, machine code and a message."""
-
-    def __init__(self, status, code, message):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def current_recording(group_session):

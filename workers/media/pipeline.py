@@ -44,7 +44,8 @@ class Result:
     def summary(self):
         """A JSON-able description for the recording's media_info column."""
         return {"path": self.path, "reasons": self.reasons, "duration": self.duration,
-                "sources": [info.to_json() for info in self.infos]}
+                "sources": [info.to_json() for info in self.infos],
+                "storyboard": [os.path.basename(sheet) for sheet in self.sheets]}
 
 
 def job_timeout(duration, path="encode"):
