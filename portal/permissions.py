@@ -177,3 +177,11 @@ def require_see_comment(comment):
 def can_edit_comment(user, comment):
     """Authors edit and delete their own comments while they can still see them."""
     return comment.author_id == user.id and comment.deleted_at is None and can_see_comment(user, comment)
+
+
+def can_retry_recording(user, recording):
+    """Admins of the recording's organisation retry a failed recording."""
+    from portal.models.recordings import FAILED
+
+    return (recording is not None and recording.status == FAILED and is_admin(user)
+            and recording.organisation_id == user.organisation_id)

@@ -72,7 +72,7 @@ def claim(recording_id, token, now=None):
         .where(sa.or_(recordings.c.status == UPLOADED,
                       sa.and_(recordings.c.status == PROCESSING,
                               sa.or_(recordings.c.heartbeat_at.is_(None), recordings.c.heartbeat_at < stale))))
-        .values(status=PROCESSING, job_token=token, heartbeat_at=now, progress=0.0,
+        .values(status=PROCESSING, job_token=token, heartbeat_at=now, processing_started_at=now, progress=0.0,
                 attempts=recordings.c.attempts + 1, reason_code=None, reason_detail=None))
     db.session.commit()
     return result.rowcount == 1

@@ -90,6 +90,9 @@ def upgrade():
     with op.batch_alter_table('programs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('comment_categories', sa.JSON(), nullable=True))
 
+    with op.batch_alter_table('recordings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('processing_started_at', sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('notify_by_mail', sa.Boolean(), server_default=sa.true(), nullable=False))
 
@@ -103,6 +106,9 @@ def downgrade():
 
     with op.batch_alter_table('programs', schema=None) as batch_op:
         batch_op.drop_column('comment_categories')
+
+    with op.batch_alter_table('recordings', schema=None) as batch_op:
+        batch_op.drop_column('processing_started_at')
 
     op.drop_table('playback_positions')
     with op.batch_alter_table('comments', schema=None) as batch_op:

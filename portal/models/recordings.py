@@ -66,6 +66,7 @@ class Recording(db.Model):
     attempts = db.Column(db.Integer, nullable=False, default=0)
     job_token = db.Column(db.String(32))
     heartbeat_at = db.Column(db.DateTime(timezone=True))
+    processing_started_at = db.Column(db.DateTime(timezone=True))  # this run's start, for the time left
     media_info = db.Column(db.JSON)
     duration = db.Column(db.Float)
     output_prefix = db.Column(db.String(300))

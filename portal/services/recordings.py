@@ -9,6 +9,7 @@ import logging
 from datetime import UTC, timedelta
 
 from flask import current_app
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -61,6 +62,27 @@ def status_text(recording):
     if recording.status == UPLOADED and recording.reason_code == "retrying":
         return str(REASONS["retrying"])
     return str(STATUS_TEXT[recording.status])
+
+
+def seconds_left(recording, now=None):
+    """An estimate of the seconds left of the current processing run, or None before there is
+    enough progress to tell (the rate so far, extrapolated)."""
+    started, progress = recording.processing_started_at, recording.progress or 0.0
+    if recording.status != PROCESSING or started is None or not 0.02 <= progress < 1:
+        return None
+    elapsed = ((now or utcnow()) - _aware(started)).total_seconds()
+    return max(0, round(elapsed * (1 - progress) / progress))
+
+
+def time_left_text(seconds):
+    """``seconds_left`` as a person reads it, or None."""
+    if seconds is None:
+        return None
+    if seconds < 60:
+        return gettext("Less than a minute left")
+    if seconds < 5400:
+        return gettext("About %(n)d min left", n=round(seconds / 60))
+    return gettext("About %(n)d h left", n=round(seconds / 3600))
 
 
 def reason_text(code):

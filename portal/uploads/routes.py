@@ -25,6 +25,8 @@ def session_upload(session_id):
         refusal=refusal, recording=recording,
         status_text=recording_service.status_text(recording) if recording else None,
         reason_text=recording_service.reason_text(recording.reason_code) if recording else None,
+        time_left_text=recording_service.time_left_text(recording_service.seconds_left(recording))
+        if recording else None,
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],
         max_files=MAX_FILES_PER_SESSION)

@@ -9,7 +9,10 @@
   if (!id || !box) return;
   const label = document.getElementById("recording-status-text");
   const bar = document.getElementById("recording-progress");
+  const left = document.getElementById("recording-time-left");
+  const reason = document.getElementById("recording-reason");
   const done = ["ready", "failed", "rejected", "deleted"];
+  const initial = box.dataset.status;
 
   async function poll() {
     try {
@@ -19,7 +22,16 @@
         label.textContent = rec.status_text;
         bar.value = Math.round((rec.progress || 0) * 100);
         box.dataset.status = rec.status;
-        if (done.includes(rec.status)) return;
+        if (left) left.textContent = rec.time_left_text || "";
+        if (reason) {
+          reason.textContent = rec.reason_text || "";
+          reason.hidden = !rec.reason_text;
+        }
+        if (done.includes(rec.status)) {
+          // the page shows the next step (watch, or what to do) once reloaded
+          if (rec.status === "ready" && initial !== "ready") window.location.reload();
+          return;
+        }
       }
     } catch (_e) {
       // offline for a moment: try again

@@ -1,0 +1,46 @@
+"""Films that need an admin: failed processing to retry, rejected files, work in progress."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.admin import bp
+from portal.admin.forms import ConfirmForm
+from portal.extensions import db
+from portal.models import Group, GroupSession, Recording
+from portal.models.recordings import FAILED, PROCESSING, REJECTED, UPLOADED
+from portal.permissions import can_retry_recording
+from portal.services import recordings as recording_service
+from portal.utils import safe_next
+
+ATTENTION = (FAILED, REJECTED, UPLOADED, PROCESSING)
+
+
+@bp.route("/recordings")
+def recordings():
+    """The organisation's films that failed, were refused, or are on their way."""
+    rows = db.session.execute(
+        db.select(Recording, GroupSession, Group)
+        .join(GroupSession, Recording.group_session_id == GroupSession.id)
+        .join(Group, GroupSession.group_id == Group.id)
+        .where(Recording.organisation_id == current_user.organisation_id, Recording.status.in_(ATTENTION))
+        .order_by(Recording.status, Recording.updated_at.desc())).all()
+    return render_template("admin/recordings.html", rows=rows, form=ConfirmForm(),
+                           status_text=recording_service.status_text, reason_text=recording_service.reason_text)
+
+
+@bp.route("/recordings/<int:recording_id>/retry", methods=["POST"])
+def retry_recording(recording_id):
+    """Process a failed film again from its kept original. :raise 404: for another
+    organisation's film; a film that is not failed is left as it is."""
+    recording = db.session.get(Recording, recording_id)
+    if recording is None or recording.organisation_id != current_user.organisation_id:
+        return render_template("errors/error.html", status=404, message=_("The film could not be found.")), 404
+    if ConfirmForm().validate_on_submit() and can_retry_recording(current_user, recording):
+        recording_service.retry(recording, current_user)
+        db.session.commit()
+        recording_service.enqueue_processing(recording)
+        flash(_("The film is being processed again."), "success")
+    else:
+        flash(_("Only a film whose processing failed can be tried again."), "error")
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.recordings"))
