@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms import BooleanField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from portal.admin import bp
 from portal.extensions import db
 from portal.models import Organisation, Program
-from portal.services import accounts, audit, consent, groups
+from portal.services import accounts, audit, comments, consent, groups
 
 
 class OrganisationForm(FlaskForm):
@@ -20,6 +20,23 @@ class OrganisationForm(FlaskForm):
 
 def _number(label, low=0):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=1000)])
+
+
+class CategoriesField(TextAreaField):
+    """Program.comment_categories edited as lines of ``code | label | #colour``."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return comments.format_categories(self.data)
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        try:
+            self.data = comments.parse_categories(valuelist[0] if valuelist else "")
+        except ValueError as error:
+            self.data = None
+            raise ValidationError(str(error)) from error
 
 
 class ProgramForm(FlaskForm):
@@ -32,6 +49,9 @@ class ProgramForm(FlaskForm):
     recert_groups = _number(_l("Recertification after groups"), 1)
     recert_films = _number(_l("Films for recertification"), 1)
     requires_technical_assistant = BooleanField(_l("Needs a technical assistant"))
+    comment_categories = CategoriesField(_l("Comment categories"), render_kw={"rows": 6},
+                                         description=_l("One per line: code | label | #colour. Leave empty for "
+                                                        "the standard categories."))
 
 
 @bp.route("/groups")

@@ -5,6 +5,8 @@ the supervisors; leaders answer in the thread of a comment they can see. Every c
 audit row; the caller commits.
 """
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -35,6 +37,35 @@ def categories_for(program):
         return [{"code": c["code"], "label": c.get("label") or c["code"], "color": c.get("color") or "#475569"}
                 for c in custom if isinstance(c, dict) and c.get("code")]
     return [{"code": code, "label": str(label), "color": color} for code, label, color in DEFAULT_CATEGORIES]
+
+
+CATEGORY_LINE = re.compile(
+    r"^(?P<code>[a-z0-9_-]{1,40})\s*\|\s*(?P<label>[^|]{1,60}?)\s*(?:\|\s*(?P<color>#[0-9a-fA-F]{6}))?$")
+MAX_CATEGORIES = 12
+
+
+def parse_categories(text):
+    """A program's categories from lines ``code | label | #rrggbb`` (colour optional); an empty
+    text means the built-in set (None). :raise ValueError: naming the first bad line."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    categories, seen = [], set()
+    for number, line in enumerate(lines, start=1):
+        match = CATEGORY_LINE.match(line)
+        if match is None or match["code"] in seen:
+            raise ValueError(_("Line %(n)d: write code | label | #colour, with a unique code of lower-case "
+                               "letters, digits, - or _.", n=number))
+        seen.add(match["code"])
+        categories.append({"code": match["code"], "label": match["label"], "color": match["color"] or "#475569"})
+    if len(categories) > MAX_CATEGORIES:
+        raise ValueError(_("At most %(n)d categories.", n=MAX_CATEGORIES))
+    return categories
+
+
+def format_categories(categories):
+    """The text form of a program's own categories, for the admin's form ("" for the built-in)."""
+    return "\n".join(f"{c['code']} | {c['label']} | {c['color']}" for c in categories or [])
 
 
 def visible_comments(user, recording):

@@ -215,3 +215,32 @@ def test_a_film_not_ready_or_blocked_by_a_withdrawal_is_not_playable(app, film, 
     api = as_(app, film, "supervisor")
     assert api.call("POST", f"/recordings/{film['recording']}/play").status_code == 404
     assert api.call("GET", f"/recordings/{film['recording']}/comments").status_code == 404
+
+
+def test_admins_set_a_programs_own_categories(app, film):
+    from portal.models import Group, Program
+    from tests.conftest import AuthActions, csrf_from
+
+    with app.app_context():
+        program_id = db.session.get(Group, film["group"]).program_id
+        program = db.session.get(Program, program_id)
+        form = {k: str(getattr(program, k)) for k in ("name", "min_participants", "group_size_min",
+                                                          "group_size_max", "recert_years", "recert_groups",
+                                                          "recert_films")}
+    admin = app.test_client()
+    AuthActions(admin).login(film["emails"]["admin"])
+    page = admin.get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    bad = admin.post(f"/admin/programs/{program_id}", data={
+        **form, "csrf_token": csrf_from(page), "comment_categories": "Bad Code | x"})
+    assert bad.status_code == 200 and "Rad 1" in bad.get_data(as_text=True)
+    saved = admin.post(f"/admin/programs/{program_id}", data={
+        **form, "csrf_token": csrf_from(page),
+        "comment_categories": "alliance | Allians | #112233\nmentalizing | Mentalisering"})
+    assert saved.status_code == 302
+    sup = as_(app, film, "supervisor")
+    categories = sup.call("GET", f"/recordings/{film['recording']}/comments").get_json()["categories"]
+    assert categories == [{"code": "alliance", "label": "Allians", "color": "#112233"},
+                          {"code": "mentalizing", "label": "Mentalisering", "color": "#475569"}]
+    assert post_comment(sup, film["recording"], category="alliance").status_code == 201
+    assert post_comment(sup, film["recording"], category="content").status_code == 422
+    assert "alliance | Allians | #112233" in admin.get(f"/admin/programs/{program_id}").get_data(as_text=True)
