@@ -1,6 +1,7 @@
 """Domain models, one module per aggregate; importing this package registers them all."""
 
 from portal.models.audit import AuditEvent
+from portal.models.certification import BoosterAttendance, BoosterMeeting, Certification
 from portal.models.groups import (
     Consent,
     ConsentConfirmation,
@@ -16,7 +17,7 @@ from portal.models.recordings import Recording, SourceFile
 from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
 from portal.models.users import ROLES, ApiToken, Organisation, User, UserRole
 
-__all__ = ["ROLES", "ApiToken", "AuditEvent", "Comment", "Consent", "ConsentConfirmation", "Group",
-           "GroupEvaluation", "GroupLeader", "GroupSession", "GroupSupervisor", "Notification", "Organisation",
-           "Participant", "PlaybackPosition", "Program", "Recording", "SessionSupervision", "SourceFile",
-           "User", "UserRole"]
+__all__ = ["ROLES", "ApiToken", "AuditEvent", "BoosterAttendance", "BoosterMeeting", "Certification", "Comment",
+           "Consent", "ConsentConfirmation", "Group", "GroupEvaluation", "GroupLeader", "GroupSession",
+           "GroupSupervisor", "Notification", "Organisation", "Participant", "PlaybackPosition", "Program",
+           "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]

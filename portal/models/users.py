@@ -58,6 +58,7 @@ class User(UserMixin, db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime(timezone=True))
     notify_by_mail = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    econnect_trained = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
 
     organisation = db.relationship("Organisation", back_populates="users")
     role_rows = db.relationship(
