@@ -15,9 +15,9 @@ from portal.models.groups import (
 )
 from portal.models.recordings import Recording, SourceFile
 from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
-from portal.models.users import ROLES, ApiToken, Organisation, User, UserRole
+from portal.models.users import ROLES, ApiToken, Organisation, RecoveryCode, User, UserRole
 
 __all__ = ["ROLES", "ApiToken", "AuditEvent", "BoosterAttendance", "BoosterMeeting", "Certification", "Comment",
            "Consent", "ConsentConfirmation", "Group", "GroupEvaluation", "GroupLeader", "GroupSession",
            "GroupSupervisor", "Notification", "Organisation", "Participant", "PlaybackPosition", "Program",
-           "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]
+           "RecoveryCode", "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]

@@ -75,6 +75,10 @@ class Recording(db.Model):
     uploaded_at = db.Column(db.DateTime(timezone=True))
     ready_at = db.Column(db.DateTime(timezone=True))
     deleted_at = db.Column(db.DateTime(timezone=True))
+    legal_hold_at = db.Column(db.DateTime(timezone=True))  # a legal hold stops scheduled deletion
+    legal_hold_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    deletion_warned_at = db.Column(db.DateTime(timezone=True))
+    originals_deleted_at = db.Column(db.DateTime(timezone=True))
 
     group_session = db.relationship("GroupSession",
                                     backref=db.backref("recordings", order_by="Recording.id"))

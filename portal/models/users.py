@@ -27,6 +27,13 @@ class Organisation(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(200), nullable=False, unique=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    # Two-factor login is required for admins and supervisors; for leaders when this is set.
+    leaders_require_2fa = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # Retention: films are deleted this many days after the session's supervision is done or the
+    # certification decision; None keeps them until deleted by hand.
+    retention_days = db.Column(db.Integer)
+    keep_originals = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    deletion_warning_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
 
     users = db.relationship("User", back_populates="organisation")
 
@@ -59,6 +66,9 @@ class User(UserMixin, db.Model):
     last_login_at = db.Column(db.DateTime(timezone=True))
     notify_by_mail = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     econnect_trained = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    totp_secret = db.Column(db.String(64))  # base32; set once the user confirmed a first code
+    totp_enabled_at = db.Column(db.DateTime(timezone=True))
+    totp_last_step = db.Column(db.BigInteger)  # the last accepted time step: a code works once
 
     organisation = db.relationship("Organisation", back_populates="users")
     role_rows = db.relationship(
@@ -102,6 +112,18 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.id}>"
+
+
+class RecoveryCode(db.Model):
+    """A single-use two-factor recovery code; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    code_hash = db.Column(db.String(64), nullable=False)
+    created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    used_at = db.Column(db.DateTime(timezone=True))
 
 
 def hash_api_token(token):
