@@ -122,6 +122,20 @@ class Config:
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60) * 60
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
 
+        # Sessions end after this long without a request, and this long after login whatever
+        # happens; sensitive actions (role changes, deletions, exports) ask for the password
+        # again when it was last given longer ago than REAUTH_MINUTES.
+        self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+        self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+        self.REAUTH_MINUTES = env_int("REAUTH_MINUTES", 10)
+        # Two-factor login (TOTP) for admins and supervisors, and leaders where the organisation
+        # asks for it. Only tests turn it off.
+        self.TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
+        # Failed logins allowed per account and per address before the answer is "wait";
+        # the windows grow (minute, hour, day). Syntax: the `limits` library's.
+        self.LOGIN_LIMIT_ACCOUNT = env_str("LOGIN_LIMIT_ACCOUNT", "5 per minute;20 per hour;50 per day")
+        self.LOGIN_LIMIT_IP = env_str("LOGIN_LIMIT_IP", "30 per minute;200 per hour")
+
         self.WTF_CSRF_CHECK_DEFAULT = False  # portal/__init__.py decides per request
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.SESSION_COOKIE_HTTPONLY = True
@@ -165,6 +179,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.MAIL_SERVER = None
+        self.TWO_FACTOR_REQUIRED = False  # the tests of two-factor login turn it on
 
 
 class ProdConfig(Config):

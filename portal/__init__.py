@@ -7,7 +7,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from config.settings import load_config
-from portal.extensions import babel, csrf, db, login_manager, migrate
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config=None):
@@ -20,6 +20,11 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: log in without throttling
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
     from portal import auth_loading, errors, security

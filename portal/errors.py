@@ -29,6 +29,7 @@ def messages():
         404: _("The page could not be found. It may have been moved, or you may not have access."),
         405: _("That action is not allowed here."),
         413: _("The request is too large."),
+        429: _("Too many attempts. Wait a few minutes and try again."),
         500: _("Something went wrong on our side. Try again in a moment; the error has been logged."),
     }
 

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -21,3 +23,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Login throttling; storage is the app's Redis (set in create_app), so limits hold across
+# gunicorn workers and machines. Limits are declared on the views that need them.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="portal-limits")

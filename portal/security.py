@@ -4,10 +4,12 @@ Every endpoint requires login unless its view is marked ``@public``; that way a 
 safe before anyone remembers to protect it.
 """
 
+import time
 from urllib.parse import urlsplit
 
-from flask import current_app, request
-from flask_login import current_user
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
 
 from portal.auth_loading import bearer_token
 from portal.extensions import csrf
@@ -36,6 +38,76 @@ def require_login_and_csrf():
     if request.method in UNSAFE_METHODS and bearer_token() is None:
         csrf.protect(apply_exemptions=True)  # views marked @csrf.exempt (signed storage URLs)
     return None
+
+
+# Pages a user who must set up two-factor login can still reach.
+ENROL_ENDPOINTS = frozenset({"auth.two_factor_setup", "auth.logout", "static", "main.set_language",
+                             "main.healthz"})
+
+
+def start_session(user):
+    """Log ``user`` in on a fresh session, stamped for the idle and absolute timeouts."""
+    login_user(user)
+    now = time.time()
+    session["auth_at"] = session["seen_at"] = session["reauth_at"] = now
+
+
+def _expired(now):
+    config = current_app.config
+    auth_at = session.setdefault("auth_at", now)  # sessions from before the stamps existed
+    seen_at = session.get("seen_at", now)
+    return now - seen_at > config["SESSION_IDLE_MINUTES"] * 60 or now - auth_at > config["SESSION_MAX_HOURS"] * 3600
+
+
+def enforce_session_rules():
+    """before_request: end idle and over-age sessions; send users who must use two-factor login
+    and have not set it up to the setup page."""
+    from portal.errors import api_error
+    from portal.services import twofactor
+
+    if bearer_token() is not None or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    api = request.path.startswith("/api/")
+    if _expired(now):
+        logout_user()
+        session.clear()
+        if api:
+            return api_error(401, "session_expired", _("You were logged out. Log in again."))
+        flash(_("You were logged out after a while without activity, or a long time after you logged "
+                "in. Log in again."), "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    if now - session.get("seen_at", 0) > 30:  # keep the cookie still between quick requests
+        session["seen_at"] = now
+    if request.endpoint not in ENROL_ENDPOINTS and twofactor.required_for(current_user) \
+            and not twofactor.enabled(current_user):
+        if api:
+            return api_error(403, "two_factor_required", _("Set up two-factor login first."))
+        return redirect(url_for("auth.two_factor_setup"))
+    return None
+
+
+def recent_auth_redirect(next_url=None):
+    """None when the user gave their password within REAUTH_MINUTES; else a redirect to give it
+    again, then on to ``next_url`` (default: this page). For sensitive actions."""
+    reauth_at = session.get("reauth_at", 0)
+    if time.time() - reauth_at <= current_app.config["REAUTH_MINUTES"] * 60:
+        return None
+    flash(_("Confirm it is you before you go on."), "info")
+    target = next_url or (request.full_path if request.method == "GET" else request.referrer)
+    from portal.utils import safe_next
+
+    return redirect(url_for("auth.reauthenticate", next=safe_next(_local(target)) or ""))
+
+
+def _local(url):
+    """The path and query of ``url`` (a same-site Referer), or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def storage_origins(config):
@@ -77,4 +149,5 @@ def set_security_headers(response):
 def init_app(app):
     """Register the guards on ``app``."""
     app.before_request(require_login_and_csrf)
+    app.before_request(enforce_session_rules)
     app.after_request(set_security_headers)

@@ -1,22 +1,51 @@
-"""Views of the auth blueprint."""
+"""Views of the auth blueprint: login (with its second step), logout, password links."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from portal.auth import bp
 from portal.auth.forms import LoginForm, RequestResetForm, SetPasswordForm
-from portal.extensions import db
-from portal.security import public
-from portal.services import accounts, audit, tokens
+from portal.extensions import db, limiter
+from portal.models import User
+from portal.security import public, start_session
+from portal.services import accounts, audit, tokens, twofactor
 from portal.services.passwords import password_problem
 from portal.utils import safe_next
+
+PENDING = "pending_2fa"
+PENDING_SECONDS = 300
+
+
+def login_failed(response):
+    """Count only refused attempts against the limits (a login that works redirects)."""
+    return response.status_code != 302
+
+
+def account_key():
+    """The throttling key of the account being tried, known or not (same treatment for both)."""
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.errorhandler(429)
+def throttled(_error):
+    """Too many failed attempts: the same answer for every account, known or not."""
+    message = _("Too many failed attempts. Wait a few minutes and try again.")
+    if request.endpoint == "auth.two_factor":
+        return render_template("auth/two_factor.html", form=None, message=message), 429
+    return render_template("auth/login.html", form=LoginForm(), message=message), 429
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_IP"], methods=["POST"], deduct_when=login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=account_key, methods=["POST"],
+               deduct_when=login_failed)
 def login():
-    """Log in with e-mail and password; the same answer for every kind of failure."""
+    """Log in with e-mail and password, then the authenticator code when the user has one; the
+    same answer for every kind of failure. :raise 429: after repeated failures."""
     form = LoginForm(next=request.args.get("next", ""))
     if current_user.is_authenticated:
         return redirect(safe_next(form.next.data) or url_for("main.index"))
@@ -24,12 +53,67 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             session.clear()  # a fresh session on login (no fixation)
-            login_user(user)
+            if twofactor.enabled(user):
+                session[PENDING] = {"user": user.id, "stamp": user.security_stamp, "at": time.time(),
+                                    "next": safe_next(form.next.data)}
+                db.session.commit()
+                return redirect(url_for("auth.two_factor"))
+            start_session(user)
             db.session.commit()
             return redirect(safe_next(form.next.data) or url_for("main.index"))
         db.session.commit()
         flash(_("Wrong e-mail address or password."), "error")
     return render_template("auth/login.html", form=form)
+
+
+def pending_user():
+    """The user who gave the right password and owes the second step, or None."""
+    pending = session.get(PENDING)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.active or user.security_stamp != pending.get("stamp"):
+        return None
+    return user
+
+
+def pending_key():
+    return f"2fa:{(session.get(PENDING) or {}).get('user')}"
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_ACCOUNT"], key_func=pending_key, methods=["POST"],
+               deduct_when=login_failed)
+def two_factor():
+    """The second step: a code from the authenticator app, or a recovery code; each works once.
+    :raise 429: after repeated failures."""
+    from portal.auth.forms import CodeForm
+
+    user = pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash(_("Log in again: the login was not completed in time."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = form.code.data
+        how = "totp" if twofactor.verify_totp(user, code) else (
+            "recovery_code" if twofactor.use_recovery_code(user, code) else None)
+        if how is not None:
+            target = session[PENDING].get("next")
+            session.pop(PENDING)
+            audit.record("auth.2fa_ok", user, actor=user, method=how)
+            start_session(user)
+            db.session.commit()
+            if how == "recovery_code":
+                flash(_("You used a recovery code; %(n)d are left.", n=twofactor.recovery_codes_left(user)), "info")
+            return redirect(target or url_for("main.index"))
+        audit.record("auth.2fa_failed", user, actor=None)
+        db.session.commit()
+        flash(_("The code is not right, or it was already used. Wait for the next code and try again."),
+              "error")
+    return render_template("auth/two_factor.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

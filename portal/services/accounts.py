@@ -88,6 +88,11 @@ def set_password(user, password):
     audit.record("user.password_set", user, actor=user)
 
 
+def check_password(user, password):
+    """True when ``password`` is the active user's own (no audit row; callers write one)."""
+    return bool(user.active and verify_password(user.password_hash, password or ""))
+
+
 def authenticate(email, password):
     """Return the active user with these credentials, or None; audits both outcomes."""
     user = db.session.scalar(db.select(User).where(User.email == normalise_email(email)))

@@ -37,8 +37,9 @@ def status_text(status):
 
 
 def supervision_for(group_session):
-    """The session's supervision record, or a new unsaved one."""
-    return group_session.supervision or SessionSupervision(group_session=group_session, status=NOT_STARTED)
+    """The session's supervision record, or a new unsaved one not yet attached to the session."""
+    return group_session.supervision or SessionSupervision(group_session_id=group_session.id, status=NOT_STARTED,
+                                                           summary="")
 
 
 def save(user, group_session, summary, meeting_date=None, status=None, publish=False):
@@ -56,6 +57,7 @@ def save(user, group_session, summary, meeting_date=None, status=None, publish=F
     if publish and not summary:
         raise Refused(422, "summary_required", _("Write the summary before publishing it."))
     record = supervision_for(group_session)
+    record.group_session = group_session
     db.session.add(record)
     record.summary = summary
     record.meeting_date = meeting_date

@@ -18,7 +18,8 @@ with _app.test_request_context():
     PUBLIC = {endpoint for endpoint, _r, _m in RULES if is_public_endpoint(endpoint)}
 
 EXPECTED_PUBLIC = {
-    "static", "auth.login", "auth.logout", "auth.accept_invitation", "auth.request_password_reset",
+    "static", "auth.login", "auth.two_factor", "auth.logout", "auth.accept_invitation",
+    "auth.request_password_reset",
     "auth.reset_password", "main.set_language", "main.healthz", "api.openapi",
     "storage_local.put_part", "storage_local.get_object",
 }
