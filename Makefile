@@ -19,6 +19,7 @@ run: $(STAMPS)/sysdeps-run $(STAMPS)/venv-run $(MO)
 
 test: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/audit.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMPS)/venv-test

@@ -47,7 +47,7 @@ fi
 "$BIN/flask" portal worker &
 pids+=($!)
 
-"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - app:app &
+"$BIN/gunicorn" -c config/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - app:app &
 pids+=($!)
 
 for _ in $(seq 100); do

@@ -28,7 +28,12 @@ def get_queue(name):
 
 def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, **kwargs):
     """Enqueue ``func`` (a function object, never a dotted string) with explicit timeout,
-    retries with growing back-off and a failure TTL of a week."""
+    retries with growing back-off and a failure TTL of a week.
+
+    The job's description, which RQ writes to the worker log, names the function and the ids
+    among its arguments only: never a mail address, a name or a URL.
+    """
+    ids = [str(a) for a in args if isinstance(a, int) and not isinstance(a, bool)]
     return get_queue(queue).enqueue_call(
         func,
         args=args,
@@ -38,4 +43,5 @@ def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, **kwa
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
         job_id=job_id,
+        description=f"{func.__module__}.{func.__qualname__}({', '.join(ids)})",
     )
