@@ -8,6 +8,8 @@ if [ "${1:-run}" = test ]; then
   want+=(chromium:chromium)
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(__python3-venv:python3-venv)
+# The PDF export writes Swedish letters with DejaVu Sans (portal/services/export.py).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || want+=(__fonts-dejavu-core:fonts-dejavu-core)
 
 missing=()
 for pair in "${want[@]}"; do

@@ -1,4 +1,5 @@
-"""Periodic work every worker offers: the reconciler and the stale-upload sweeper.
+"""Periodic work every worker offers: the reconciler, the stale-upload sweeper and the daily
+reminder of feedback due.
 
 Each worker runs a small thread; a Redis lock (``SET NX EX``) makes exactly one of them do
 each round, however many workers on however many machines are running.
@@ -12,6 +13,7 @@ from portal.extensions import db
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY = 3600
+REMIND_EVERY = 24 * 3600
 
 
 def run_once(app, name, every, task):
@@ -47,6 +49,15 @@ def sweep_task():
         log.info("sweeper aborted %d stale multipart uploads", aborted)
 
 
+def remind_task():
+    from portal.services.notifications import remind_feedback_due
+
+    # Idempotent per session (reminded_at), so a second run on the same day sends nothing.
+    sent = remind_feedback_due()
+    if sent:
+        log.info("sent %d reminders of feedback due", sent)
+
+
 class MaintenanceThread(threading.Thread):
     """Wakes every few seconds and runs whatever periodic task is due."""
 
@@ -61,6 +72,7 @@ class MaintenanceThread(threading.Thread):
         while not self.stopped.wait(self.tick):
             run_once(self.app, "reconcile", self.every, reconcile_task)
             run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
+            run_once(self.app, "remind", REMIND_EVERY, remind_task)
 
     def stop(self):
         self.stopped.set()

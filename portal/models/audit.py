@@ -19,6 +19,8 @@ class AuditEvent(db.Model):
     object_id = db.Column(db.Integer)
     ip = db.Column(db.String(45))
     detail = db.Column(db.JSON, nullable=False, default=dict)
+    # Whose log the row belongs to: the object's organisation, else the actor's.
+    organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), index=True)
 
     actor = db.relationship("User")
 
