@@ -80,3 +80,19 @@ def session(session_id):
         categories={c["code"]: c for c in comments.categories_for(group_session.group.program)},
         status_text=supervision.status_text,
         viewings=playback.viewings([r.id for r in group_session.recordings]))
+
+
+@bp.route("/views")
+def views():
+    """Every playback of the films of the groups the user leads: who, which film, when, from where."""
+    from portal.models import Group, GroupLeader
+
+    led = db.select(Recording.id).join(GroupSession).join(Group).join(GroupLeader).where(
+        GroupLeader.user_id == current_user.id)
+    recording_ids = db.session.scalars(led).all()
+    from sqlalchemy.orm import selectinload
+
+    films = {r.id: r for r in db.session.scalars(
+        db.select(Recording).where(Recording.id.in_(recording_ids))
+        .options(selectinload(Recording.group_session).selectinload(GroupSession.group)))}
+    return render_template("review/views.html", viewings=playback.viewings(recording_ids, limit=1000), films=films)

@@ -65,7 +65,7 @@ def save_position(user, recording, position):
     return row.position
 
 
-def viewings(recording_ids):
+def viewings(recording_ids, limit=500):
     """Who watched which of ``recording_ids`` and when, newest first: (event, user) pairs."""
     if not recording_ids:
         return []
@@ -73,4 +73,4 @@ def viewings(recording_ids):
         db.select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
         .where(AuditEvent.action == PLAY, AuditEvent.object_type == "recording",
                AuditEvent.object_id.in_(recording_ids))
-        .order_by(AuditEvent.id.desc()).limit(500)).all()
+        .order_by(AuditEvent.id.desc()).limit(limit)).all()
