@@ -116,11 +116,12 @@ def remind_feedback_due(today=None, days_before=2):
                db.or_(SessionSupervision.id.is_(None),
                       db.and_(SessionSupervision.status != DONE, SessionSupervision.reminded_at.is_(None))))
     ).all()
-    sent = 0
+    sent, reminded = 0, set()
     for recording, group_session in rows:
         due = next_session_date(group_session)
-        if due is None or not today <= due <= today + timedelta(days=days_before):
-            continue
+        if group_session.id in reminded or due is None or not today <= due <= today + timedelta(days=days_before):
+            continue  # a session with two ready films is reminded once
+        reminded.add(group_session.id)
         supervision = group_session.supervision or SessionSupervision(group_session=group_session)
         db.session.add(supervision)
         supervision.reminded_at = utcnow()

@@ -228,3 +228,15 @@ def test_the_maintenance_sweep_sends_reminders_once_a_day(app, film):
     assert [user_id for user_id, _p, _l in reminders(app)] == [film["supervisor"]]
     assert run_once(app, "remind", REMIND_EVERY, remind_task) is False  # another worker did it today
     assert len(reminders(app)) == 1
+
+
+def test_a_session_with_two_ready_films_is_reminded_once(app, film):
+    from portal.models import Recording
+
+    with app.app_context():
+        first = db.session.get(Recording, film["recording"])
+        db.session.add(Recording(organisation_id=first.organisation_id, group_session_id=first.group_session_id,
+                                 status="ready", duration=60.0, progress=1.0, output_prefix=first.output_prefix + "2"))
+        db.session.commit()
+    assert remind(app, SESSION_2 - timedelta(days=1)) == 1
+    assert len(reminders(app)) == 1
