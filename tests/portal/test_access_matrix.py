@@ -1,0 +1,116 @@
+"""The access matrix (issue 8): every route in ``app.url_map`` that takes an object, for every
+role, with another organisation's object and another group's object: each answers 404.
+
+A role that may not enter an area at all (a leader on /admin) may get 403 instead. A new route
+whose argument this file does not know fails the test, so the matrix grows with the app.
+"""
+
+from datetime import date
+
+from portal.extensions import db
+from portal.models import (
+    BoosterMeeting,
+    Certification,
+    Comment,
+    Participant,
+    Program,
+    Recording,
+    SourceFile,
+    User,
+)
+from portal.models.recordings import READY
+from tests.conftest import AuthActions, csrf_from
+from tests.group_fixtures import make_group
+
+# Arguments that don't name an object of an organisation, and the routes that take them.
+NOT_OBJECTS = {"filename", "token", "program_id"}  # static files, e-mailed links, the shared programs
+SAMPLE = {"kind": "csv"}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def make_objects(app, factory, tag, org_id=None):
+    """A group with a ready film, a comment, a participant, an unfinished upload, a certification
+    and a booster meeting; returns ids by argument name plus the people."""
+    ids = make_group(app, factory, tag=tag, org_id=org_id)
+    with app.app_context():
+        session_id = ids["sessions"][1]
+        recording = Recording(organisation_id=ids["org"], group_session_id=session_id, status=READY, duration=60.0,
+                              progress=1.0, output_prefix=f"org/{ids['org']}/recordings/{tag}/out")
+        db.session.add(recording)
+        db.session.flush()
+        source = SourceFile(recording_id=recording.id, position=1, filename="00001.MTS", size=10,
+                            content_type="video/mp2t", storage_key=f"org/{ids['org']}/up/{tag}", part_size=5 * 2**20,
+                            upload_id="none")
+        comment = Comment(recording_id=recording.id, author_id=ids["supervisor"], t_start=1.0, category="content",
+                          body="x")
+        participant = Participant(group_id=ids["group"], code=f"P{tag}")
+        program = db.session.scalar(db.select(Program).order_by(Program.id))
+        certification = Certification(leader_id=ids["uploader"], organisation_id=ids["org"], program_id=program.id,
+                                      group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
+                                      valid_until=date(2029, 3, 1))
+        meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
+        db.session.add_all([source, comment, participant, certification, meeting])
+        db.session.commit()
+        values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
+                  "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
+                  "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
+                  "meeting_id": meeting.id}
+        emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
+    return values, emails
+
+
+def login(app, email):
+    client = app.test_client()
+    AuthActions(client).login(email)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    return client, token
+
+
+def call(client, token, method, path):
+    if method in UNSAFE:
+        if path.startswith("/api/"):
+            return client.open(path, method=method, json={}, headers={"X-CSRFToken": token})
+        return client.open(path, method=method, data={"csrf_token": token})
+    return client.open(path, method=method)
+
+
+def area_forbidden(endpoint, role):
+    """Areas closed to a role as a whole answer 403 before any object is looked up."""
+    return endpoint.startswith("admin.") and role != "admin"
+
+
+def test_every_foreign_object_answers_404_for_every_role(app, factory):
+    own, people = make_objects(app, factory, "a")
+    with app.app_context():
+        org_a = db.session.get(User, db.session.scalar(
+            db.select(User.id).where(User.email == people["admin"]))).organisation_id
+    other_group, _ = make_objects(app, factory, "a2", org_id=org_a)
+    other_org, _ = make_objects(app, factory, "b")
+    cases = [("another organisation", other_org, ("admin", "uploader", "supervisor")),
+             ("another group", other_group, ("uploader", "supervisor"))]  # an admin manages every group of hers
+
+    rules = [r for r in app.url_map.iter_rules() if r.arguments and not (r.arguments & NOT_OBJECTS)]
+    unknown = {arg for r in rules for arg in r.arguments} - set(own) - set(SAMPLE)
+    assert not unknown, f"teach the access matrix these route arguments: {sorted(unknown)}"
+    assert len(rules) > 30
+
+    failures, checked = [], 0
+    for role in ("admin", "uploader", "supervisor"):
+        client, token = login(app, people[role])
+        for label, objects, roles in cases:
+            if role not in roles:
+                continue
+            for rule in rules:
+                if role == "admin" and label == "another group" or rule.endpoint.startswith("static"):
+                    continue
+                path = rule.build({arg: objects.get(arg, SAMPLE.get(arg)) for arg in rule.arguments},
+                                  append_unknown=False)[1]
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    status = call(client, token, method, path).status_code
+                    checked += 1
+                    allowed = {404, 403} if area_forbidden(rule.endpoint, role) else {404}
+                    if status not in allowed:
+                        failures.append(f"{role} {method} {path} ({label}, {rule.endpoint}): {status}")
+    print(f"access matrix: {checked} foreign requests checked")
+    assert checked > 100
+    assert not failures, "foreign objects that did not answer 404:\n" + "\n".join(failures)
