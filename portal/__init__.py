@@ -44,6 +44,9 @@ def create_app(config=None):
     from portal.storage_local import bp as storage_local_bp
     from portal.uploads import bp as uploads_bp
 
+    from portal.utils import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp, url_prefix="/groups")

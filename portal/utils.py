@@ -2,6 +2,26 @@
 
 from urllib.parse import urlsplit
 
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the largest INTEGER key on PostgreSQL
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a positive id that fits the database's INTEGER, else 404 (a huge
+    number must not reach the database driver and turn into a server error)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def database_id(value):
+    """``value`` if it is an int that can be a row id, else None (for ids in JSON bodies)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        return None
+    return value
+
 
 def safe_next(target):
     """Return ``target`` if it is a path inside this site, else None.

@@ -17,6 +17,7 @@ from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.supervision import SHARED, VISIBILITIES, Comment
 from portal.services import audit
+from portal.utils import database_id
 
 MAX_BODY = 5000
 
@@ -131,7 +132,7 @@ def add_comment(user, recording, data):
     """A new comment or reply by ``user``. :raise Refused: 403/404/422 with the reason."""
     parent_id = data.get("parent_id")
     if parent_id is not None:
-        parent = db.session.get(Comment, parent_id) if isinstance(parent_id, int) else None
+        parent = db.session.get(Comment, database_id(parent_id)) if database_id(parent_id) else None
         if parent is None or parent.recording_id != recording.id or not permissions.can_see_comment(user, parent):
             raise Refused(404, "parent_not_found", _("The comment you answer is gone or not visible to you."))
         parent = parent.parent or parent  # answers to a reply go into the same thread

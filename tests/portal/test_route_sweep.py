@@ -2,6 +2,7 @@
 and leaders and supervisors are refused on admin routes."""
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from config.settings import TestConfig
 from portal import create_app
@@ -27,7 +28,7 @@ EXPECTED_PUBLIC = {
 
 def url_for_rule(rule):
     """A concrete URL for ``rule``: 1 for integer arguments, "x" for the others."""
-    values = {arg: 1 if type(rule._converters[arg]).__name__ == "IntegerConverter" else "x"
+    values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
               for arg in rule.arguments}
     return _app.url_map.bind("localhost").build(rule.endpoint, values)
 
