@@ -54,9 +54,34 @@ def api_error(status, code, message, **extra):
 def handle_http_error(error):
     status = error.code or 500
     message = messages().get(status, error.description)
+    if status in (403, 404):
+        audit_denial(status)
     if request.path.startswith("/api/"):
         return api_error(status, CODES.get(status, "error"), message)
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def audit_denial(status):
+    """Write an ``access.denied`` row when a signed-in user is refused an object or an area.
+
+    Only requests for a route that matched (a 404 for an unknown path is not a denial); the row
+    names the endpoint and the ids asked for, never the page's content.
+    """
+    from flask_login import current_user
+
+    from portal.services import audit
+
+    if request.url_rule is None or not current_user.is_authenticated:
+        return
+    try:
+        db.session.rollback()
+        audit.record("access.denied", None, actor=current_user, status=status, endpoint=request.endpoint,
+                     method=request.method, ids={k: v for k, v in (request.view_args or {}).items()
+                                                 if isinstance(v, int | str)})
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - a failing audit write must not turn a 404 into a 500
+        db.session.rollback()
+        current_app.logger.warning("could not audit a denial on %s", request.endpoint, exc_info=True)
 
 
 def handle_csrf_error(error):

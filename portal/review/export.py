@@ -11,6 +11,7 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import Group, GroupSession
 from portal.review import bp
+from portal.security import recent_auth_redirect
 from portal.services import export
 
 FORMATS = {
@@ -51,6 +52,8 @@ def export_session(session_id, kind):
     group = group_session.group if group_session is not None else None
     if not _may_export(group) or not permissions.can_read_feedback(current_user, group_session):
         abort(404)
+    if (again := recent_auth_redirect()) is not None:
+        return again
     data = export.gather(current_user, group, [group_session], private=request.args.get("private") == "1")
     return _download(data, kind)
 
@@ -63,6 +66,8 @@ def export_group(group_id, kind):
     group = db.session.get(Group, group_id)
     if not _may_export(group):
         abort(404)
+    if (again := recent_auth_redirect()) is not None:
+        return again
     data = export.gather(current_user, group, list(group.sessions), private=request.args.get("private") == "1",
                          whole_group=True)
     return _download(data, kind)

@@ -74,3 +74,18 @@ def test_leaders_see_every_playback_of_their_films(app, factory):
     assert page.count('data-recording="') == 1 and f'data-recording="{film["recording"]}"' in page
     with app.app_context():
         assert db.session.get(User, film["supervisor"]).name in page
+
+
+def test_denials_are_audited_with_the_ids_asked_for(app, factory):
+    film, other = ready_film(app, factory), ready_film(app, factory)
+    api = ApiClient(app, film["emails"]["supervisor"])
+    assert api.call("POST", f"/recordings/{other['recording']}/play").status_code == 404
+    assert api.client.get("/admin/audit").status_code == 403
+    assert api.client.get("/no-such-page").status_code == 404  # not a denial: nothing was asked for
+    with app.app_context():
+        denials = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "access.denied")
+                                     .order_by(AuditEvent.id)).all()
+        assert [(d.detail["status"], d.detail["endpoint"]) for d in denials] == [
+            (404, "api.play"), (403, "admin.audit_log")]
+        assert denials[0].detail["ids"] == {"recording_id": other["recording"]}
+        assert denials[0].actor_id == film["supervisor"] and denials[0].organisation_id == film["organisation"]

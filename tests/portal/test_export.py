@@ -237,3 +237,17 @@ def test_a_deleted_comment_stays_as_the_root_of_its_answers(app, film):
     rows = rows_of(client_as(app, film["emails"]["co_leader"]).get(f"/review/sessions/{film['session']}/export.csv"))
     assert [(r["Rad"], r["Text"]) for r in rows] == [
         ("Sammanfattning", SUMMARY), ("Kommentar", "(borttagen)"), ("Svar", "Svaret finns kvar")]
+
+
+def test_an_export_asks_for_the_password_again_when_it_is_old(app, film):
+    import time
+
+    publish(app, film)
+    client = client_as(app, film["emails"]["supervisor"])
+    with client.session_transaction() as session:
+        session["reauth_at"] = time.time() - 3600
+    answer = client.get(f"/review/sessions/{film['session']}/export.csv")
+    assert answer.status_code == 302 and "/account/confirm" in answer.headers["Location"]
+    with client.session_transaction() as session:
+        session["reauth_at"] = time.time()
+    assert client.get(f"/review/sessions/{film['session']}/export.csv").status_code == 200
