@@ -180,6 +180,9 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.MAIL_SERVER = None
         self.TWO_FACTOR_REQUIRED = False  # the tests of two-factor login turn it on
+        # Cheap password hashes: tests create and log in hundreds of users. Production keeps
+        # argon2-cffi's defaults (t=3, m=64 MiB, p=4).
+        self.PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class ProdConfig(Config):

@@ -37,13 +37,13 @@ def create_app(config=None):
     from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
+    from portal.certification import bp as certification_bp
     from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
     from portal.notices import bp as notices_bp
     from portal.review import bp as review_bp
     from portal.storage_local import bp as storage_local_bp
     from portal.uploads import bp as uploads_bp
-
     from portal.utils import DatabaseIdConverter
 
     app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
@@ -55,6 +55,7 @@ def create_app(config=None):
     app.register_blueprint(storage_local_bp)
     app.register_blueprint(uploads_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
+    app.register_blueprint(certification_bp, url_prefix="/certification")
     app.register_blueprint(notices_bp)
 
     from portal import cli

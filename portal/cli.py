@@ -91,3 +91,15 @@ def worker_command(burst, queues):
 def init_app(app):
     """Register the ``portal`` command group."""
     app.cli.add_command(portal_cli)
+
+
+@portal_cli.command("retention")
+@click.option("--dry-run", is_flag=True, help="Only count what would be warned and deleted.")
+def retention_command(dry_run):
+    """Warn before deletion, delete films whose retention period is over and originals of ready films."""
+    from portal.services.retention import run_retention
+
+    counts = run_retention(dry_run=dry_run)
+    click.echo(("Would do: " if dry_run else "Done: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if counts["failed"]:
+        raise click.ClickException(f"{counts['failed']} deletions failed; run again to finish them.")

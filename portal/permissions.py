@@ -185,3 +185,84 @@ def can_retry_recording(user, recording):
 
     return (recording is not None and recording.status == FAILED and is_admin(user)
             and recording.organisation_id == user.organisation_id)
+
+
+def can_decide_certification(user, leader, group):
+    """A supervisor assigned to a certification group decides on each of its leaders."""
+    return (group is not None and leader is not None and group.purpose == "certification"
+            and supervises_group(user, group) and any(r.user_id == leader.id for r in group.leader_rows))
+
+
+def require_decide_certification(leader, group):
+    """:raise 404: unless the current user may decide ``leader``'s certification in ``group``."""
+    if not can_decide_certification(current_user, leader, group):
+        abort(404)
+
+
+def can_review_recertification(user, certification):
+    """A recertification request is reviewed by the supervisors assigned to the films' group."""
+    from portal.models.certification import RECERTIFICATION
+
+    return (certification is not None and certification.kind == RECERTIFICATION
+            and certification.group is not None and supervises_group(user, certification.group))
+
+
+def require_review_recertification(certification):
+    """:raise 404: unless the current user may review the recertification request."""
+    if not can_review_recertification(current_user, certification):
+        abort(404)
+
+
+def can_view_certification_file(user, leader):
+    """A leader's certification file: the leader, their organisation's admins and the supervisors
+    of any group they lead."""
+    from portal.extensions import db
+    from portal.models import GroupLeader, GroupSupervisor
+
+    if leader is None or not user.is_authenticated or LEADER not in leader.roles:
+        return False
+    if user.id == leader.id or (is_admin(user) and user.organisation_id == leader.organisation_id):
+        return True
+    return is_supervisor(user) and bool(db.session.scalar(db.select(db.exists().where(
+        GroupLeader.user_id == leader.id, GroupSupervisor.user_id == user.id,
+        GroupSupervisor.group_id == GroupLeader.group_id))))
+
+
+def require_view_certification_file(leader):
+    """:raise 404: unless the current user may see ``leader``'s certification file."""
+    if not can_view_certification_file(current_user, leader):
+        abort(404)
+
+
+def can_view_certificate(user, certification):
+    """A certificate: the certified leader, the admins of the organisation and the supervisor
+    who decided."""
+    from portal.models.certification import CERTIFIED
+
+    if certification is None or certification.status != CERTIFIED or not user.is_authenticated:
+        return False
+    return (user.id == certification.leader_id
+            or (is_supervisor(user) and user.id == certification.decided_by_id)
+            or (is_admin(user) and user.organisation_id == certification.organisation_id))
+
+
+def require_view_certificate(certification):
+    """:raise 404: unless the current user may download the certificate."""
+    if not can_view_certificate(current_user, certification):
+        abort(404)
+
+
+def can_view_register(user):
+    """The register of certified leaders: admins see their organisation's, leaders their own entry."""
+    return is_admin(user) or is_leader(user)
+
+
+def can_manage_booster(user, meeting):
+    """Admins record the booster meetings of their own organisation."""
+    return meeting is not None and is_admin(user) and meeting.organisation_id == user.organisation_id
+
+
+def require_manage_booster(meeting):
+    """:raise 404: unless the current user may manage ``meeting``."""
+    if not can_manage_booster(current_user, meeting):
+        abort(404)

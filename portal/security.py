@@ -94,7 +94,10 @@ def recent_auth_redirect(next_url=None):
     if time.time() - reauth_at <= current_app.config["REAUTH_MINUTES"] * 60:
         return None
     flash(_("Confirm it is you before you go on."), "info")
-    target = next_url or (request.full_path if request.method == "GET" else request.referrer)
+    # Back to this page; for a form posted to a URL that also shows it, that page. (Pages send
+    # no Referer: Referrer-Policy is no-referrer.)
+    shows_itself = request.url_rule is not None and "GET" in request.url_rule.methods
+    target = next_url or (request.full_path if request.method == "GET" or shows_itself else request.referrer)
     from portal.utils import safe_next
 
     return redirect(url_for("auth.reauthenticate", next=safe_next(_local(target)) or ""))

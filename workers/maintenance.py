@@ -1,5 +1,5 @@
-"""Periodic work every worker offers: the reconciler, the stale-upload sweeper and the daily
-reminder of feedback due.
+"""Periodic work every worker offers: the reconciler, the stale-upload sweeper, the daily
+reminder of feedback due and the hourly retention run (warnings, deletions, originals).
 
 Each worker runs a small thread; a Redis lock (``SET NX EX``) makes exactly one of them do
 each round, however many workers on however many machines are running.
@@ -49,13 +49,25 @@ def sweep_task():
         log.info("sweeper aborted %d stale multipart uploads", aborted)
 
 
+def retention_task():
+    from portal.services import retention
+
+    # Warnings, scheduled deletions and originals cleanup; each step is idempotent.
+    counts = retention.run_retention()
+    if any(counts.values()):
+        log.info("retention: %s", counts)
+
+
 def remind_task():
+    from portal.services.certification_notices import remind_recertification
     from portal.services.notifications import remind_feedback_due
 
-    # Idempotent per session (reminded_at), so a second run on the same day sends nothing.
+    # Idempotent per session (reminded_at) and per certification (reminded_90_at, reminded_30_at),
+    # so a second run on the same day sends nothing.
     sent = remind_feedback_due()
-    if sent:
-        log.info("sent %d reminders of feedback due", sent)
+    due = remind_recertification()
+    if sent or due:
+        log.info("sent %d reminders of feedback due, %d of recertification due", sent, due)
 
 
 class MaintenanceThread(threading.Thread):
@@ -73,6 +85,7 @@ class MaintenanceThread(threading.Thread):
             run_once(self.app, "reconcile", self.every, reconcile_task)
             run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
             run_once(self.app, "remind", REMIND_EVERY, remind_task)
+            run_once(self.app, "retention", SWEEP_EVERY, retention_task)
 
     def stop(self):
         self.stopped.set()

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, DateField, EmailField, RadioField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length, Optional
 
 
 def role_choices():
@@ -33,3 +33,18 @@ class UserRolesForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: only the CSRF token, for buttons that change state."""
+
+
+class EconnectForm(FlaskForm):
+    trained = BooleanField(_l("Trained to lead eConnect groups"))
+
+
+class BoosterForm(FlaskForm):
+    held_on = DateField(_l("Date"), validators=[DataRequired()])
+    term = StringField(_l("Term"), validators=[DataRequired(), Length(max=20)],
+                       description=_l("Such as VT 2026 or HT 2026."))
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+
+
+class BoosterAttendanceForm(FlaskForm):
+    attended = MultiCheckboxField(_l("Leaders who attended"), coerce=int)

@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm, UserCreateForm, UserRolesForm
+from portal.admin.forms import ConfirmForm, EconnectForm, UserCreateForm, UserRolesForm
 from portal.extensions import db
 from portal.models import User
 from portal.permissions import require_manage_user
-from portal.services import accounts
+from portal.security import recent_auth_redirect
+from portal.services import accounts, certification, twofactor
 
 
 def _managed_user(user_id):
@@ -55,6 +56,8 @@ def edit_user(user_id):
     user = _managed_user(user_id)
     form = UserRolesForm(roles=list(user.roles))
     if form.validate_on_submit():
+        if (again := recent_auth_redirect(url_for("admin.edit_user", user_id=user.id))) is not None:
+            return again
         try:
             accounts.change_roles(user, form.roles.data, actor=current_user)
         except accounts.AccountError as error:
@@ -63,7 +66,8 @@ def edit_user(user_id):
             db.session.commit()
             flash(_("The roles of %(name)s were saved.", name=user.name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
-    return render_template("admin/user_edit.html", user=user, form=form, confirm_form=ConfirmForm())
+    return render_template("admin/user_edit.html", user=user, form=form, confirm_form=ConfirmForm(),
+                           econnect_form=EconnectForm(trained=user.econnect_trained))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -71,6 +75,8 @@ def toggle_active(user_id):
     """Deactivate (ending every session at once) or reactivate a login."""
     user = _managed_user(user_id)
     if ConfirmForm().validate_on_submit():
+        if (again := recent_auth_redirect(url_for("admin.edit_user", user_id=user.id))) is not None:
+            return again
         try:
             accounts.set_active(user, not user.active, actor=current_user)
         except accounts.AccountError as error:
@@ -90,4 +96,31 @@ def resend_invitation(user_id):
     if ConfirmForm().validate_on_submit() and user.active and not user.has_password:
         accounts.send_invitation(user)
         flash(_("A new invitation was sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def reset_two_factor(user_id):
+    """Turn off a login's two-factor login (a lost phone); its sessions end. :raise 404:"""
+    user = _managed_user(user_id)
+    if ConfirmForm().validate_on_submit():
+        if (again := recent_auth_redirect(url_for("admin.edit_user", user_id=user.id))) is not None:
+            return again
+        twofactor.reset(user, actor=current_user)
+        db.session.commit()
+        flash(_("Two-factor login of %(name)s is reset; they set it up again at their next login.",
+                name=user.name), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/econnect", methods=["POST"])
+def econnect_training(user_id):
+    """Mark whether a leader is trained for eConnect (needed to lead its groups). :raise 404:"""
+    user = _managed_user(user_id)
+    form = EconnectForm()
+    if form.validate_on_submit():
+        certification.set_econnect_trained(user, form.trained.data, actor=current_user)
+        db.session.commit()
+        flash(_("%(name)s is marked as trained for eConnect.", name=user.name) if user.econnect_trained
+              else _("%(name)s is no longer marked as trained for eConnect.", name=user.name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

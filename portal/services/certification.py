@@ -6,17 +6,21 @@ The date rules are pure functions so they can be tested exhaustively; the rest r
 database and never writes it.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import Certification, Group, GroupLeader, User
-from portal.models.certification import CERTIFIED
-from portal.models.recordings import READY
-from portal.models.supervision import DONE
+from portal.models.base import utcnow
+from portal.models.certification import CERTIFIED, INITIAL, NOT_YET, PENDING, RECERTIFICATION
+from portal.models.recordings import FINISHED_OR_GONE, READY
+from portal.models.supervision import DONE, NOT_STARTED
+from portal.services import audit
 
 IN_TRAINING = "in_training"
 IN_SUPERVISION = "in_supervision"
@@ -99,8 +103,12 @@ class Status:
 
 def status(leader, today):
     """``leader``'s stage, the certification it rests on, the due date and the groups counted."""
-    certification = latest_certification(leader)
-    led = groups_led(leader)
+    return _status_from(latest_certification(leader), groups_led(leader), today)
+
+
+def _status_from(certification, led, today):
+    """The status from a leader's latest certified certification (or None) and the groups they
+    lead (anything with ``id``, ``purpose`` and ``created_at``): one rule for one leader or many."""
     if certification is None:
         supervising = any(g.purpose == "certification" for g in led)
         return Status(IN_SUPERVISION if supervising else IN_TRAINING)
@@ -109,6 +117,29 @@ def status(leader, today):
     due = recert_due(certification.valid_from, registered, program.recert_years, program.recert_groups)
     since = sum(1 for day in registered if day >= certification.valid_from)
     return Status(stage_of(certification, due, today), certification, due, since)
+
+
+def statuses(organisation_id, today):
+    """``{leader: Status}`` for every active leader of the organisation, by name, in three
+    queries whatever the number of leaders."""
+    leaders = [u for u in db.session.scalars(db.select(User).where(
+        User.organisation_id == organisation_id, User.active.is_(True)).order_by(User.name, User.id))
+        if u.has_role("leader")]
+    ids = [u.id for u in leaders]
+    if not ids:
+        return {}
+    latest = {}
+    for certification in db.session.scalars(
+            db.select(Certification).where(Certification.leader_id.in_(ids), Certification.status == CERTIFIED)
+            .options(joinedload(Certification.program))
+            .order_by(Certification.valid_from, Certification.id)):
+        latest[certification.leader_id] = certification  # ordered oldest first: the last one wins
+    led = defaultdict(list)
+    for row in db.session.execute(db.select(GroupLeader.user_id, Group.id, Group.purpose, Group.created_at)
+                                  .join(Group, Group.id == GroupLeader.group_id)
+                                  .where(GroupLeader.user_id.in_(ids))):
+        led[row.user_id].append(row)
+    return {leader: _status_from(latest.get(leader.id), led[leader.id], today) for leader in leaders}
 
 
 def counted_participants(group):
@@ -152,14 +183,137 @@ def recert_readiness(certification):
 
 
 def certified_register(organisation_id, today):
-    """The organisation's leaders and their latest certification, certified ones first by name."""
-    leaders = db.session.scalars(db.select(User).where(User.organisation_id == organisation_id)
-                                 .order_by(User.name)).all()
+    """The organisation's leaders who hold or held a certification, by name, with their status
+    (an expired one shows as such)."""
+    return [(leader, current) for leader, current in statuses(organisation_id, today).items()
+            if current.certification is not None]
+
+
+def today():
+    """Today's date as the certification rules count it (UTC, like the groups' registration)."""
+    return utcnow().date()
+
+
+@dataclass
+class Slot:
+    """One principle session of a group being supervised: its film and its supervision."""
+
+    session: object
+    film: object  # the recording holding the session's slot, or None
+    supervision_status: str
+    blocked: bool
+
+
+def slots(group):
+    """The group's sessions with their film and supervision status, information meeting first."""
     rows = []
-    for leader in leaders:
-        if not leader.has_role("leader"):
-            continue
-        current = status(leader, today)
-        if current.certification is not None:
-            rows.append((leader, current))
+    for session in group.sessions:
+        films = [r for r in session.recordings if r.status not in FINISHED_OR_GONE]
+        supervision = session.supervision
+        rows.append(Slot(session, films[-1] if films else None,
+                         supervision.status if supervision is not None else NOT_STARTED,
+                         session.playback_blocked_at is not None))
     return rows
+
+
+def certification_groups(leader):
+    """The groups ``leader`` leads for their certification, newest first."""
+    return [g for g in reversed(groups_led(leader)) if g.purpose == "certification"]
+
+
+def history(leader):
+    """Every certification row of ``leader``, newest first: decisions and recertification requests."""
+    return db.session.scalars(db.select(Certification).where(Certification.leader_id == leader.id)
+                              .order_by(Certification.created_at.desc(), Certification.id.desc())).all()
+
+
+def decisions_on(leader, group):
+    """The initial decisions on ``leader`` in ``group``, newest first."""
+    return db.session.scalars(db.select(Certification).where(
+        Certification.leader_id == leader.id, Certification.group_id == group.id,
+        Certification.kind == INITIAL).order_by(Certification.id.desc())).all()
+
+
+def latest_group(leader):
+    """The group ``leader`` registered last (latest start), whose films a recertification uses."""
+    led = groups_led(leader)
+    return led[-1] if led else None
+
+
+def pending_recertification(leader):
+    """The leader's recertification request still waiting for a supervisor, or None."""
+    return db.session.scalars(db.select(Certification).where(
+        Certification.leader_id == leader.id, Certification.kind == RECERTIFICATION,
+        Certification.status == PENDING).order_by(Certification.id.desc()).limit(1)).first()
+
+
+def film_choices(group):
+    """The group's films a leader may send for recertification: ready, playback not blocked."""
+    return [r for s in group.sessions if s.playback_blocked_at is None
+            for r in s.recordings if r.status == READY]
+
+
+def set_econnect_trained(user, trained, actor):
+    """Mark ``user`` as trained (or not) to lead eConnect groups; audited. The caller commits."""
+    if user.econnect_trained != bool(trained):
+        user.econnect_trained = bool(trained)
+        audit.record("user.econnect_trained", user, actor=actor, trained=bool(trained))
+
+
+KIND_TEXT = {INITIAL: _l("Certification"), RECERTIFICATION: _l("Recertification")}
+DECISION_TEXT = {PENDING: _l("Waiting for a supervisor"), CERTIFIED: _l("Certified"), NOT_YET: _l("Not yet")}
+
+
+def decision_text(certification):
+    """A certification row's outcome as a person reads it."""
+    if certification.kind == RECERTIFICATION and certification.status == NOT_YET:
+        return str(_l("More asked for"))
+    return str(DECISION_TEXT[certification.status])
+
+
+@dataclass
+class GroupFile:
+    """A certification group as its leader's file shows it."""
+
+    group: Group
+    slots: list
+    participants: int
+    reasons: list
+    decision: Certification | None  # the latest decision on the leader in this group
+
+
+@dataclass
+class LeaderFile:
+    """Everything a leader's certification file shows."""
+
+    leader: User
+    status: Status
+    groups: list  # GroupFile per certification group, newest first
+    since: list  # groups registered since the certification counts
+    history: list
+    latest_group: Group | None  # None when the latest group is the one the certification rests on
+    choices: list  # films of the latest group that may be sent for recertification
+    pending: Certification | None
+    boosters: list  # (meeting, attended)
+
+
+def leader_file(leader, today):
+    """``leader``'s certification file on ``today``."""
+    from portal.services import boosters
+
+    current = status(leader, today)
+    files = []
+    for group in certification_groups(leader):
+        decisions = decisions_on(leader, group)
+        files.append(GroupFile(group, [s for s in slots(group) if s.session.number > 0], counted_participants(group),
+                               readiness(group), decisions[0] if decisions else None))
+    since = []
+    if current.certification is not None:
+        since = [g for g in groups_led(leader) if g.id != current.certification.group_id
+                 and g.created_at.date() >= current.certification.valid_from]
+    latest = latest_group(leader)
+    if latest is not None and current.certification is not None and latest.id == current.certification.group_id:
+        latest = None  # the films for a recertification come from a group led since
+    return LeaderFile(leader=leader, status=current, groups=files, since=since, history=history(leader),
+                      latest_group=latest, choices=film_choices(latest) if latest is not None else [],
+                      pending=pending_recertification(leader), boosters=boosters.attendance_of(leader))

@@ -49,8 +49,12 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
         raise GroupError(_("Choose two different leaders."))
     if any(s is None or not s.has_role("supervisor") for s in supervisors):
         raise GroupError(_("Only supervisors can be assigned to a group."))
-    if program.requires_technical_assistant and technical_assistant is None:
-        raise GroupError(_("This program needs a technical assistant."))
+    if program.requires_technical_assistant:  # eConnect: digital groups
+        if technical_assistant is None:
+            raise GroupError(_("This program needs a technical assistant."))
+        if not (uploader.econnect_trained and co_leader.econnect_trained):
+            raise GroupError(_("Both leaders must be trained for eConnect. An administrator marks the training "
+                               "on the person's page."))
     if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
         raise GroupError(_("You must be one of the group's leaders."))
     group = Group(organisation=organisation, program=program, title=title[:200],

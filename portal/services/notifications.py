@@ -24,12 +24,28 @@ FILM_READY = "film_ready"
 FEEDBACK_PUBLISHED = "feedback_published"
 REPLY = "reply"
 FEEDBACK_DUE = "feedback_due"
+CERTIFIED = "certified"
+NOT_YET_CERTIFIED = "certification_not_yet"
+RECERTIFIED = "recertified"
+RECERT_MORE = "recertification_more"
+RECERT_REQUESTED = "recertification_requested"
+RECERT_DUE_90 = "recertification_due_90"
+RECERT_DUE_30 = "recertification_due_30"
+DELETION_WARNING = "deletion_warning"
 
 SUBJECTS = {
     FILM_READY: _l("A film is ready for supervision"),
     FEEDBACK_PUBLISHED: _l("Feedback on your session is published"),
     REPLY: _l("A new answer in a comment thread"),
     FEEDBACK_DUE: _l("Feedback is due before the group's next session"),
+    CERTIFIED: _l("You are certified"),
+    NOT_YET_CERTIFIED: _l("A decision on your certification"),
+    RECERTIFIED: _l("You are recertified"),
+    RECERT_MORE: _l("Your recertification needs more"),
+    RECERT_REQUESTED: _l("Films sent for recertification"),
+    RECERT_DUE_90: _l("Your recertification is due within 90 days"),
+    RECERT_DUE_30: _l("Your recertification is due within 30 days"),
+    DELETION_WARNING: _l("A film will be deleted"),
 }
 MESSAGES = {
     FILM_READY: _l("The film of %(session)s in the group %(group)s is ready to watch."),
@@ -37,6 +53,21 @@ MESSAGES = {
     REPLY: _l("%(author)s answered a comment on %(session)s in the group %(group)s."),
     FEEDBACK_DUE: _l("Feedback on %(session)s in the group %(group)s is due before the next session "
                      "on %(due)s."),
+    CERTIFIED: _l("You are certified as a group leader in %(program)s, valid until %(until)s. Your "
+                  "certificate is in the portal."),
+    NOT_YET_CERTIFIED: _l("Your supervisor's decision on your certification in %(program)s: not yet. Read the "
+                          "motivation in the portal."),
+    RECERTIFIED: _l("You are recertified in %(program)s, valid until %(until)s. Your new certificate is in "
+                    "the portal."),
+    RECERT_MORE: _l("Your supervisor asks for more before recertifying you in %(program)s. Read the motivation "
+                    "in the portal."),
+    RECERT_REQUESTED: _l("%(leader)s sent films from the group %(group)s for recertification."),
+    RECERT_DUE_90: _l("Your recertification in %(program)s is due on %(due)s. Send in %(films)d films from "
+                      "your latest group."),
+    RECERT_DUE_30: _l("Your recertification in %(program)s is due on %(due)s. Send in %(films)d films from "
+                      "your latest group soon."),
+    DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
+                         "organisation's retention policy. Ask an administrator if it must be kept longer."),
 }
 
 

@@ -5,21 +5,31 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 
-_hasher = PasswordHasher()  # argon2id, t=3, m=64 MiB, p=4 (RFC 9106 second choice)
+_hashers = {}
 
-# A real hash to verify against when the account is unknown, so both answers take as long.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+def _hasher():
+    """The argon2id hasher and a dummy hash for the configured cost (production: t=3, m=64 MiB,
+    p=4, RFC 9106's second choice; the test profile lowers it, as hashes carry their own cost)."""
+    cost = current_app.config.get("PASSWORD_HASH_COST") or {}
+    key = tuple(sorted(cost.items()))
+    if key not in _hashers:
+        hasher = PasswordHasher(**cost)
+        # A real hash to verify against when the account is unknown, so both answers take as long.
+        _hashers[key] = (hasher, hasher.hash("not-a-real-password"))
+    return _hashers[key]
 
 
 def hash_password(password):
     """Return an argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(password_hash, password):
     """True when ``password`` matches; spends the same work when ``password_hash`` is None."""
+    hasher, dummy = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -3,9 +3,13 @@
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+from flask_babel import force_locale
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.extensions import db
+from portal.models import Group, GroupSession, Participant, User
+from portal.services import consent, supervision
 from portal.services.certification import (
     CERTIFIED_STAGE,
     EXPIRED,
@@ -13,9 +17,11 @@ from portal.services.certification import (
     IN_TRAINING,
     RECERT_DUE,
     add_years,
+    readiness,
     recert_due,
     stage_of,
 )
+from tests.certification_fixtures import complete_group
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 
@@ -87,3 +93,44 @@ def test_stages_at_their_boundaries():
     assert stage_of(certification(), due, due + timedelta(days=1)) == EXPIRED
     # due early through six groups, but still valid in time: due, not expired
     assert stage_of(certification(), date(2027, 3, 1), date(2027, 4, 1)) == RECERT_DUE
+
+
+# Readiness of a real group in the database -----------------------------------------------------
+
+def readiness_of(app, group_id):
+    with app.test_request_context(), force_locale("en"):
+        return readiness(db.session.get(Group, group_id))
+
+
+def test_exactly_six_participants_and_every_session_supervised_is_ready(app, factory):
+    ids = complete_group(app, factory, participants=6)
+    assert readiness_of(app, ids["group"]) == []
+
+
+def test_five_participants_are_one_too_few(app, factory):
+    ids = complete_group(app, factory, participants=5)
+    assert readiness_of(app, ids["group"]) == ["5 participants with consent; at least 6 are needed."]
+
+
+def test_a_withdrawn_consent_no_longer_counts(app, factory):
+    ids = complete_group(app, factory, participants=6)
+    with app.app_context():
+        participant = db.session.scalars(db.select(Participant).where(Participant.group_id == ids["group"])).first()
+        consent.withdraw_consent(participant, date(2026, 2, 1), db.session.get(User, ids["uploader"]))
+        db.session.commit()
+    assert readiness_of(app, ids["group"]) == ["5 participants with consent; at least 6 are needed."]
+
+
+def test_a_session_not_yet_supervised_is_named(app, factory):
+    ids = complete_group(app, factory, participants=6, supervised=8)
+    assert readiness_of(app, ids["group"]) == ["Session 9 is not yet supervised."]
+    with app.app_context():  # written but not marked done: still not supervised
+        supervision.save(db.session.get(User, ids["supervisor"]), db.session.get(GroupSession, ids["sessions"][9]),
+                         "Halvvägs.", status="in_progress")
+        db.session.commit()
+    assert readiness_of(app, ids["group"]) == ["Session 9 is not yet supervised."]
+
+
+def test_a_session_without_a_ready_film_is_named(app, factory):
+    ids = complete_group(app, factory, participants=7, filmed=8)
+    assert readiness_of(app, ids["group"]) == ["Session 9 has no film ready to watch."]

@@ -164,3 +164,38 @@ def test_a_session_cookie_replayed_after_logout_is_refused(app, client, auth, fa
     replay = app.test_client()
     replay.set_cookie("session", cookie)
     assert replay.get("/groups/").status_code == 302
+
+
+def test_role_changes_and_deactivation_ask_for_the_password_again(app, client, auth, factory):
+    org = factory.organisation("Kommun R")
+    factory.user(("admin",), "ada@example.org", org)
+    leader = factory.user(("leader",), "lisa@example.org", org)
+    auth.login("ada@example.org")
+    with client.session_transaction() as session:
+        session["reauth_at"] = time.time() - 3600
+    page = client.get(f"/admin/users/{leader}").get_data(as_text=True)
+    answer = client.post(f"/admin/users/{leader}", data={"csrf_token": csrf_from(page), "roles": ["supervisor"]})
+    assert "/account/confirm" in answer.headers["Location"] and "next=/admin/users/" in answer.headers["Location"]
+    answer = client.post(f"/admin/users/{leader}/active", data={"csrf_token": csrf_from(page)})
+    assert "/account/confirm" in answer.headers["Location"]
+    with app.app_context():
+        user = db.session.get(User, leader)
+        assert user.roles == ("leader",) and user.active
+
+
+def test_an_admin_resets_a_lost_phone(app, client, auth, factory, supervisor):
+    auth.login("sara-2fa@example.org")
+    enrol(app, client, supervisor)
+    auth.logout()
+    with app.app_context():
+        org = db.session.get(User, supervisor).organisation_id
+    factory.user(("admin",), "ada-2fa@example.org", org)
+    auth.login("ada-2fa@example.org")
+    page = client.get(f"/admin/users/{supervisor}").get_data(as_text=True)
+    assert 'id="reset-two-factor"' in page
+    client.post(f"/admin/users/{supervisor}/two-factor/reset", data={"csrf_token": csrf_from(page)})
+    with app.app_context():
+        user = db.session.get(User, supervisor)
+        assert user.totp_secret is None and twofactor.recovery_codes_left(user) == 0
+        assert db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "auth.2fa_reset")).actor_id != \
+            supervisor
