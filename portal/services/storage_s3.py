@@ -10,7 +10,7 @@ import hashlib
 
 import boto3
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from portal.services.storage import (
     NoSuchUpload,
@@ -45,7 +45,7 @@ def add_content_md5(request, **_kwargs):
             hashlib.md5(body, usedforsecurity=False).digest()).decode()
 
 
-def make_client(config, endpoint_url):
+def make_client(config, endpoint_url, read_timeout=60, attempts=5):
     """A boto3 S3 client for ``endpoint_url`` with settings every S3-compatible store accepts."""
     client = boto3.client(
         "s3",
@@ -59,8 +59,8 @@ def make_client(config, endpoint_url):
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             connect_timeout=5,
-            read_timeout=60,
-            retries={"max_attempts": 5, "mode": "standard"},
+            read_timeout=read_timeout,
+            retries={"max_attempts": attempts, "mode": "standard"},
         ),
     )
     client.meta.events.register("before-sign.s3.DeleteObjects", add_content_md5)
@@ -75,6 +75,9 @@ class S3Storage(Storage):
         self.max_file_bytes = config.get("UPLOAD_MAX_FILE_BYTES", 20 * 10**9)
         self.min_part_size = config.get("UPLOAD_MIN_PART_BYTES", 5 * 1024 * 1024)
         self.client = make_client(config, config.get("S3_ENDPOINT_URL"))
+        # Assembling a multi-gigabyte object can take minutes on a busy store; a retried
+        # complete then meets an upload half-way through, so: one long wait, no retry storm.
+        self.completer = make_client(config, config.get("S3_ENDPOINT_URL"), read_timeout=900, attempts=2)
         public = config.get("S3_PUBLIC_ENDPOINT_URL")
         # Presigning is offline; a second client only changes the host browsers are sent to.
         self.presigner = make_client(config, public) if public else self.client
@@ -118,14 +121,18 @@ class S3Storage(Storage):
         check_parts(parts, stored, expected_size, self.max_file_bytes, self.min_part_size)
         listed = [{"PartNumber": p["number"], "ETag": f'"{p["etag"]}"'} for p in normalise_parts(parts)]
         try:
-            self.client.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
-                                                  MultipartUpload={"Parts": listed})
+            self.completer.complete_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                                     MultipartUpload={"Parts": listed})
         except ClientError as error:
             code = error_code(error)
-            if code == "NoSuchUpload" and self.head(key) == expected_size:
-                return  # a concurrent complete won
             if code in ("EntityTooSmall", "InvalidPart", "InvalidPartOrder"):
                 raise PartsMismatch(f"the store refused the parts: {code}") from None
+            if self.head(key) == expected_size:
+                return  # a concurrent or an earlier, retried complete finished it
+            raise
+        except BotoCoreError:
+            if self.head(key) == expected_size:
+                return  # the answer was lost (a timeout), the object is there
             raise
 
     def abort_multipart(self, key, upload_id):

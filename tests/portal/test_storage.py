@@ -313,3 +313,40 @@ def test_sweep_command_aborts_stale_uploads(tmp_path):
     result = app.test_cli_runner().invoke(args=["storage", "sweep-uploads"])
     assert result.exit_code == 0, result.output
     assert "Aborted 1 multipart upload(s) older than 7 days." in result.output
+
+
+def test_a_complete_whose_answer_is_lost_counts_once_the_object_is_there(s3_server, tmp_path):
+    """A busy store may finish assembling after the client gave up (a 500 to a retried complete,
+    or a read timeout): the object being there with the declared size means done."""
+    from botocore.exceptions import ClientError, ReadTimeoutError
+
+    overrides = {"UPLOAD_MAX_FILE_BYTES": 100 * MiB, "UPLOAD_MIN_PART_BYTES": PART, **s3_server.config(
+        s3_server.new_bucket())}
+    app = create_app(make_config("sqlite://", "redis://127.0.0.1:1/0", tmp_path / "storage", **overrides))
+    with app.app_context():
+        storage = get_storage()
+        for lost in (ClientError({"Error": {"Code": "InternalError", "Message": "busy"}}, "CompleteMultipartUpload"),
+                     ReadTimeoutError(endpoint_url="http://s3")):
+            key = key_for("source.mp4")
+            upload_id = storage.create_multipart(key, "video/mp4")
+            etags = upload_parts(storage, key, upload_id, [1, 2, 3])
+            real = storage.completer.complete_multipart_upload
+
+            def finish_then_lose_the_answer(error=lost, real=real, **kwargs):
+                real(**kwargs)
+                raise error
+
+            storage.completer.complete_multipart_upload = finish_then_lose_the_answer
+            storage.complete_multipart(key, upload_id, as_listed(etags), len(DATA))
+            assert storage.head(key) == len(DATA)
+
+            def fail(error=lost, **kwargs):
+                raise error  # nothing stored: the error goes up
+
+            storage.completer.complete_multipart_upload = fail
+            other = key_for("other.mp4")
+            other_id = storage.create_multipart(other, "video/mp4")
+            other_etags = upload_parts(storage, other, other_id, [1, 2, 3])
+            with pytest.raises((ClientError, ReadTimeoutError)):
+                storage.complete_multipart(other, other_id, as_listed(other_etags), len(DATA))
+            storage.completer.complete_multipart_upload = real
