@@ -1,10 +1,11 @@
 """Group use cases: create a group with its sessions, list what a user may see, edit session
 dates, record the end-of-round evaluation. Callers commit."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.extensions import db
@@ -98,37 +99,56 @@ def visible_groups(user):
                               .order_by(Group.start_date.desc(), Group.id.desc())).all()
 
 
+def for_table(query):
+    """``query`` (a select of Group) with what the groups table shows loaded up front: the
+    program, leaders, sessions and their consent confirmations and the evaluation, so a table
+    costs the same few queries for 3 groups or 300."""
+    return query.options(
+        selectinload(Group.program),
+        selectinload(Group.leader_rows).joinedload(GroupLeader.user),
+        selectinload(Group.sessions).selectinload(GroupSession.confirmations),
+        selectinload(Group.evaluation),
+    )
+
+
 def led_groups(user):
     """The groups ``user`` leads."""
-    return db.session.scalars(db.select(Group).join(GroupLeader).where(GroupLeader.user_id == user.id)
-                              .order_by(Group.start_date.desc())).all()
+    return db.session.scalars(for_table(db.select(Group).join(GroupLeader).where(GroupLeader.user_id == user.id)
+                                        .order_by(Group.start_date.desc()))).all()
 
 
 def supervised_groups(user):
     """The groups assigned to supervisor ``user``."""
-    return db.session.scalars(db.select(Group).join(GroupSupervisor)
-                              .where(GroupSupervisor.user_id == user.id)
-                              .order_by(Group.start_date.desc())).all()
+    return db.session.scalars(for_table(db.select(Group).join(GroupSupervisor)
+                                        .where(GroupSupervisor.user_id == user.id)
+                                        .order_by(Group.start_date.desc()))).all()
 
 
 def organisation_groups(organisation_id):
     """Every group of an organisation."""
-    return db.session.scalars(db.select(Group).where(Group.organisation_id == organisation_id)
-                              .order_by(Group.start_date.desc(), Group.id.desc())).all()
+    return db.session.scalars(for_table(db.select(Group).where(Group.organisation_id == organisation_id)
+                                        .order_by(Group.start_date.desc(), Group.id.desc()))).all()
 
 
 def newly_started(organisation_id, today=None):
     """Groups created in the last NEW_GROUP_DAYS days."""
     today = today or date.today()
-    return [g for g in organisation_groups(organisation_id)
-            if g.created_at.date() >= today - timedelta(days=NEW_GROUP_DAYS)]
+    since = datetime.combine(today - timedelta(days=NEW_GROUP_DAYS), time.min, tzinfo=timezone.utc)
+    return db.session.scalars(for_table(
+        db.select(Group).where(Group.organisation_id == organisation_id, Group.created_at >= since)
+        .order_by(Group.start_date.desc(), Group.id.desc()))).all()
 
 
 def missing_evaluations(organisation_id, today=None):
     """Finished groups (last session in the past) without an evaluation."""
     today = today or date.today()
-    return [g for g in organisation_groups(organisation_id)
-            if g.evaluation is None and g.last_session_date < today]
+    last_session = (db.select(db.func.max(GroupSession.date)).where(GroupSession.group_id == Group.id)
+                    .correlate(Group).scalar_subquery())
+    return db.session.scalars(for_table(
+        db.select(Group).where(Group.organisation_id == organisation_id,
+                               ~db.exists().where(GroupEvaluation.group_id == Group.id),
+                               db.func.coalesce(last_session, Group.start_date) < today)
+        .order_by(Group.start_date.desc(), Group.id.desc()))).all()
 
 
 def people(organisation_id, role):

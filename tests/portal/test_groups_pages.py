@@ -86,3 +86,36 @@ def test_leader_creates_a_group_through_the_form(app, factory, mail_server, run_
     assert "Familjehemsgruppen" in page and "2026-10-19" in page
     run_jobs()
     assert "admin-a@example.org" in [m["To"] for m in mail_server.messages]
+
+
+def test_the_start_page_costs_the_same_number_of_queries_for_2_and_8_groups(app, factory):
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    first = make_group(app, factory, tag="a", start=date(2025, 1, 6))  # finished, no evaluation yet
+
+    def queries(email):
+        client, _auth = login(app, email)
+        client.get("/")  # warm up
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            html = client.get("/").get_data(as_text=True)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        return len(statements), html
+
+    make_group(app, factory, tag="b", start=date(2025, 2, 3), org_id=first["org"])
+    before = {email: queries(email)[0] for email in ("admin-a@example.org", "lena-a@example.org")}
+    for tag in "cdefgh":
+        make_group(app, factory, tag=tag, start=date(2025, 3, 3), org_id=first["org"])
+    after = {email: queries(email) for email in ("admin-a@example.org", "lena-a@example.org")}
+    admin_html = after["admin-a@example.org"][1]
+    # both of the admin's lists name all eight groups: new (created today) and missing an evaluation
+    assert all(admin_html.count(f"Grupp {tag}<") == 2 for tag in "abcdefgh")
+    assert "Grupp b<" not in after["lena-a@example.org"][1]  # a leader sees her own groups only
+    assert {email: n for email, (n, _html) in after.items()} == before
