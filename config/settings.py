@@ -34,6 +34,20 @@ def env_int(name, default):
         raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
+def env_int_list(name, default):
+    """Return ``name`` (comma-separated whole numbers) as a tuple of ints. :raise ConfigError:"""
+    value = env_str(name)
+    if value is None:
+        return tuple(default)
+    try:
+        numbers = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise ConfigError(f"{name} must be whole numbers separated by commas, got {value!r}") from None
+    if any(number < 0 for number in numbers):
+        raise ConfigError(f"{name} must not be negative, got {value!r}")
+    return numbers
+
+
 def env_bool(name, default=False):
     """Return ``name`` as a bool (1/true/yes/on). :raise ConfigError: on other words."""
     value = env_str(name)
@@ -103,6 +117,10 @@ class Config:
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
         self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
+        # Seconds before each automatic retry of a failed processing run (three retries). The
+        # second retry comes 70 s after the first failure, so a storage outage of a minute is
+        # outlived without anyone pressing "retry".
+        self.PROCESSING_RETRY_INTERVALS = env_int_list("PROCESSING_RETRY_INTERVALS", (10, 60, 300))
 
         self.MAIL_SERVER = env_str("MAIL_SERVER")
         self.MAIL_PORT = env_int("MAIL_PORT", 25)

@@ -213,3 +213,58 @@ def s3_server():
     server = MotoS3()
     yield server
     server.stop()
+
+
+# -- fault-injection scenarios (issue 9) ----------------------------------------------------------
+# Each scenario test repeats its fault ``fault_repeat(...)`` times and records every attempt in a
+# ``fault_tally``. Under `make test` a scenario runs once (or with its short settings); under
+# bench/faults.py FAULT_REPEAT is 20 and the tallies go to FAULT_REPORT (JSON lines) for the
+# summary table in docs/BENCHMARKS.md.
+FAULT_REPEAT = int(os.environ.get("FAULT_REPEAT", "1"))
+FAULT_REPORT = os.environ.get("FAULT_REPORT")
+
+
+def fault_repeat(most=None):
+    """How many times a scenario runs: FAULT_REPEAT, capped at ``most`` for the costly ones."""
+    return max(1, min(FAULT_REPEAT, most) if most else FAULT_REPEAT)
+
+
+class FaultTally:
+    """Attempts, recoveries and losses of one scenario, plus the figures each attempt measured."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.attempts = self.recovered = self.lost = 0
+        self.figures = []
+        self.problems = []
+
+    def record(self, recovered, lost=0, problem=None, **figures):
+        """One attempt: did it recover, how many originals or outputs it lost, what it measured."""
+        self.attempts += 1
+        self.recovered += bool(recovered)
+        self.lost += lost
+        self.figures.append(figures)
+        if problem or not recovered or lost:
+            self.problems.append(f"attempt {self.attempts}: {problem or 'not recovered'}"
+                                 + (f", {lost} lost" if lost else ""))
+
+    def assert_clean(self):
+        assert self.attempts, "the scenario recorded no attempt"
+        assert not self.problems, f"{self.scenario}: " + "; ".join(self.problems)
+
+    def as_dict(self):
+        return {"scenario": self.scenario, "attempts": self.attempts, "recovered": self.recovered,
+                "lost": self.lost, "figures": self.figures, "problems": self.problems}
+
+
+@pytest.fixture
+def fault_tally(request):
+    """A tally for this scenario; written to FAULT_REPORT (when set) whether the test passed or not."""
+    name = request.node.name
+    tally = FaultTally(name)
+    yield tally
+    if FAULT_REPORT:
+        import json
+
+        with open(FAULT_REPORT, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(tally.as_dict()) + "\n")

@@ -1,11 +1,14 @@
 """A small HTTP reverse proxy in front of the S3 endpoint, for browser tests.
 
-It answers CORS as a bucket with the README's CORS rule would (moto's server does not), counts
-the part PUTs that reach storage, and can slow every PUT down so a test can interrupt an
-upload half-way.
+It answers CORS as a bucket with the README's CORS rule would (moto's server does not), refuses
+presigned URLs past their X-Amz-Expires as S3 does (moto does not check), counts the part PUTs
+that start and those that reach storage, and can slow every PUT down so a test can interrupt
+an upload half-way.
 """
 
+import calendar
 import http.client
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,19 +23,45 @@ CORS = {
     "Access-Control-Expose-Headers": "ETag",
     "Access-Control-Max-Age": "600",
 }
+# What AWS answers for a presigned URL used too late (Uppy's AwsS3 plugin looks for the Message).
+EXPIRED = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+           b"<Message>Request has expired</Message></Error>")
+
+
+def expired(query, now=None):
+    """Whether a SigV4 presigned URL's query (parse_qs form) is past X-Amz-Date + X-Amz-Expires."""
+    if "X-Amz-Expires" not in query or "X-Amz-Date" not in query:
+        return False
+    signed = calendar.timegm(time.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ"))
+    return (time.time() if now is None else now) > signed + int(query["X-Amz-Expires"][0])
+
+
+class QuietServer(ThreadingHTTPServer):
+    """Says nothing when a browser drops a kept-alive connection (a cut line, a closed tab)."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class CountingProxy:
-    """Forward everything to ``upstream`` (``host:port``); ``put_parts`` lists (upload, part number)."""
+    """Forward everything to ``upstream`` (``host:port``).
+
+    ``put_parts`` lists (upload, part number) of the part PUTs storage accepted,
+    ``put_attempts`` those that started (headers in, body possibly cut off later) and
+    ``expired_puts`` those refused with 403 because their URL had expired.
+    """
 
     def __init__(self, upstream_port, put_delay=0.0):
         self.upstream_port = upstream_port
         self.put_delay = put_delay
         self.put_parts = []
+        self.put_attempts = []
+        self.expired_puts = []
         self.lock = threading.Lock()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server = QuietServer(("127.0.0.1", self.port), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -60,24 +89,38 @@ class CountingProxy:
                     pass  # the browser went away (a closed tab): like a dropped connection
 
             def _relay(self):
+                query = parse_qs(urlsplit(self.path).query)
+                part = (query.get("uploadId", [""])[0], int(query.get("partNumber", ["0"])[0]))
+                late = expired(query)  # judged on arrival, as S3 does
+                if self.command == "PUT":
+                    with proxy.lock:
+                        proxy.put_attempts.append(part)
                 if self.command == "PUT" and proxy.put_delay:
                     time.sleep(proxy.put_delay)  # a slow line: the part is still on its way
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 if length and len(body) != length:
                     return  # cut off mid-part: nothing reaches storage
+                if late:
+                    if self.command == "PUT":
+                        with proxy.lock:
+                            proxy.expired_puts.append(part)
+                    self._answer(403, [("Content-Type", "application/xml")], EXPIRED)
+                    return
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "origin")}
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 answer = upstream.getresponse()
                 data = answer.read()
                 if self.command == "PUT" and answer.status == 200:
-                    query = parse_qs(urlsplit(self.path).query)
                     with proxy.lock:
-                        proxy.put_parts.append((query.get("uploadId", [""])[0],
-                                                int(query.get("partNumber", ["0"])[0])))
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
+                        proxy.put_parts.append(part)
+                self._answer(answer.status, answer.getheaders(), data)
+                upstream.close()
+
+            def _answer(self, status, headers, data):
+                self.send_response(status)
+                for name, value in headers:
                     if name.lower() not in ("transfer-encoding", "connection", "content-length") \
                             and not name.lower().startswith("access-control-"):
                         self.send_header(name, value)
@@ -86,7 +129,6 @@ class CountingProxy:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                upstream.close()
 
             do_GET = do_PUT = do_HEAD = do_POST = do_DELETE = _forward  # noqa: N815
 

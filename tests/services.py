@@ -24,28 +24,36 @@ class RedisServer:
     def __init__(self, workdir):
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed; run `make test` to install it")
+        self.workdir = workdir
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.client = redis.Redis.from_url(self.url)
+        self._start()
+
+    def _start(self):
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)],
+             "--appendonly", "no", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis.from_url(self.url)
         for _ in range(100):
             try:
-                client.ping()
-                break
+                self.client.ping()
+                return
             except redis.ConnectionError:
                 time.sleep(0.05)
-        else:
-            self.stop()
-            raise RuntimeError("redis-server did not start")
-        self.client = client
+        self.stop()
+        raise RuntimeError("redis-server did not start")
 
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+
+    def restart(self):
+        """Stop the server and start an empty one on the same port, as after a crash without
+        persistence: every queued job and lock is gone."""
+        self.stop()
+        self._start()
 
 
 class MailCatcher:

@@ -8,6 +8,7 @@ key of the run's own and are published by switching the recording's pointer in o
 that only succeeds while the run still holds its claim.
 """
 
+import errno
 import logging
 import os
 import secrets
@@ -40,6 +41,7 @@ from workers.media.probe import MediaRejected, sha256_of
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first run and three retries
+LOW_SPACE_BYTES = 1024 * 1024  # less free space than this after ffmpeg failed: the disk filled up
 recordings = Recording.__table__
 
 
@@ -152,7 +154,7 @@ def process_recording(recording_id):
         get_storage().delete_prefix(prefix)
         return "superseded"
     except Exception as error:
-        _record_failure(recording_id, token, error, label)
+        _record_failure(recording_id, token, error, label, workdir)
         raise  # so RQ retries it (or records the failure)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -186,21 +188,21 @@ def _upload_outputs(result, prefix):
 
 
 def _publish(recording_id, token, prefix, result, checksums, label):
-    """Switch the recording to its new outputs in one UPDATE, with checksums and audit row."""
+    """Switch the recording to its new outputs in one transaction, with checksums and audit row
+    (a reader never sees it ``ready`` without its ``recording.ready`` row)."""
     from portal.models.recordings import SourceFile
 
-    with db.engine.begin() as conn:
-        published = conn.execute(recordings.update().where(_owned(recording_id, token)).values(
-            status=READY, output_prefix=prefix, progress=1.0, ready_at=utcnow(), heartbeat_at=None,
-            duration=result.duration, media_info=result.summary())).rowcount == 1
-        if published:
-            for source_id, digest in checksums.items():
-                conn.execute(SourceFile.__table__.update().where(SourceFile.__table__.c.id == source_id)
-                             .values(sha256=digest))
+    published = db.session.execute(recordings.update().where(_owned(recording_id, token)).values(
+        status=READY, output_prefix=prefix, progress=1.0, ready_at=utcnow(), heartbeat_at=None,
+        duration=result.duration, media_info=result.summary())).rowcount == 1
     if not published:
+        db.session.rollback()
         get_storage().delete_prefix(prefix)
         raise Superseded(f"recording {recording_id} changed before publishing")
-    recording = db.session.get(Recording, recording_id)
+    for source_id, digest in checksums.items():
+        db.session.execute(SourceFile.__table__.update().where(SourceFile.__table__.c.id == source_id)
+                           .values(sha256=digest))
+    recording = db.session.get(Recording, recording_id, populate_existing=True)
     audit.record("recording.ready", recording, actor=None, path=result.path, duration=result.duration)
     db.session.commit()
     from portal.services import recordings as recording_service
@@ -218,21 +220,37 @@ def _finish(recording_id, token, status, code, detail, label):
     log.info("job %s: recording %s is %s (%s)", label, recording_id, status, code)
 
 
-def failure_code(error):
-    """A reason code a person can act on, for an unexpected failure."""
+def failure_code(error, workdir=None):
+    """A reason code a person can act on, for an unexpected failure in ``workdir``."""
+    if out_of_space(error, workdir):
+        return "disk_full"
     if isinstance(error, FFmpegFailed):
         return "timeout" if error.timed_out else "processing_failed"
-    if isinstance(error, OSError) and getattr(error, "errno", None) == 28:
-        return "disk_full"
     if type(error).__module__.startswith(("botocore", "boto3")) or "storage" in type(error).__name__.lower():
         return "storage_unavailable"
     return "processing_failed"
 
 
-def _record_failure(recording_id, token, error, label):
+def out_of_space(error, workdir=None):
+    """True for ENOSPC, and for ffmpeg failing where the job's disk is (nearly) full: its own
+    "No space left on device" may have found no room in its stderr file either."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    if not isinstance(error, FFmpegFailed) or error.timed_out:
+        return False
+    if "No space left on device" in (error.stderr or ""):
+        return True
+    try:
+        stat = os.statvfs(workdir) if workdir else None
+    except OSError:
+        return False
+    return stat is not None and stat.f_bavail * stat.f_frsize < LOW_SPACE_BYTES
+
+
+def _record_failure(recording_id, token, error, label, workdir=None):
     """Record why the run failed: ``failed`` after the last try, else back to ``uploaded``."""
     db.session.rollback()
-    code = failure_code(error)
+    code = failure_code(error, workdir)
     detail = getattr(error, "stderr", "") or str(error)
     recording = db.session.get(Recording, recording_id)
     final = recording is not None and recording.attempts >= MAX_ATTEMPTS

@@ -7,6 +7,7 @@ from rq import Queue, Retry
 HEAVY = "heavy"  # long encodes
 LIGHT = "light"  # probe, pictures, mail: quick feedback never waits behind an encode
 QUEUES = (HEAVY, LIGHT)
+RETRY_INTERVALS = (10, 60, 300)  # seconds before the first, second and third retry
 
 
 def redis_connection():
@@ -26,9 +27,11 @@ def get_queue(name):
     return Queue(name, connection=redis_connection())
 
 
-def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, **kwargs):
+def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, retry_intervals=RETRY_INTERVALS,
+            **kwargs):
     """Enqueue ``func`` (a function object, never a dotted string) with explicit timeout,
-    retries with growing back-off and a failure TTL of a week.
+    retries with growing back-off (``retry_intervals``: seconds before each retry) and a
+    failure TTL of a week.
 
     The job's description, which RQ writes to the worker log, names the function and the ids
     among its arguments only: never a mail address, a name or a URL.
@@ -39,7 +42,7 @@ def enqueue(func, *args, queue=LIGHT, timeout=180, retries=3, job_id=None, **kwa
         args=args,
         kwargs=kwargs,
         timeout=timeout,
-        retry=Retry(max=retries, interval=[10, 60, 300][:retries]) if retries else None,
+        retry=Retry(max=retries, interval=list(retry_intervals)[:retries]) if retries else None,
         failure_ttl=7 * 24 * 3600,
         result_ttl=3600,
         job_id=job_id,

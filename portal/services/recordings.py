@@ -111,7 +111,8 @@ def enqueue_processing(recording):
     except NoSuchJobError:
         pass
     return enqueue(process_recording, recording.id, queue=HEAVY, job_id=job_id,
-                   timeout=processing_timeout(recording))
+                   timeout=processing_timeout(recording),
+                   retry_intervals=current_app.config["PROCESSING_RETRY_INTERVALS"])
 
 
 def enqueue_after_upload(recording):

@@ -10,6 +10,7 @@ per-organisation prefix (``org/<id>/...``), never a user's file name or a person
 """
 
 import base64
+import fcntl
 import hashlib
 import json
 import math
@@ -309,10 +310,23 @@ class LocalStorage(Storage):
     def complete_multipart(self, key, upload_id, parts, expected_size):
         try:
             folder = self._upload_dir(key, upload_id)
-        except NoSuchUpload:
-            if self.head(key) == expected_size:
-                return  # completed before: completing is idempotent
-            raise
+            lock = open(folder / "meta.json", "rb")
+        except (NoSuchUpload, OSError):
+            return self._completed_before(key, upload_id, expected_size)
+        with lock:
+            # One completion at a time (the same "complete" sent twice at once, from two web
+            # processes): the second waits, then finds the file whole and the parts gone.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / "meta.json").exists():
+                return self._completed_before(key, upload_id, expected_size)
+            self._assemble(key, folder, parts, expected_size)
+
+    def _completed_before(self, key, upload_id, expected_size):
+        """Completing is idempotent. :raise NoSuchUpload: when the file is not there whole."""
+        if self.head(key) != expected_size:
+            raise NoSuchUpload(f"no upload {upload_id!r} of {key!r}")
+
+    def _assemble(self, key, folder, parts, expected_size):
         stored = self._parts(folder)
         check_parts(parts, stored, expected_size, self.max_file_bytes, self.min_part_size)
         target = self.path(key)

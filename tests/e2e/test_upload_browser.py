@@ -35,10 +35,14 @@ def wait_until_uploaded(page):
     expect(page.locator("#recording-status-text")).not_to_be_empty(timeout=30_000)
 
 
-def recordings(app):
+def recordings(app, session_id=None):
+    """(status, [(position, filename, status)]) of every recording (of session ``session_id``)."""
+    query = db.select(Recording)
+    if session_id is not None:
+        query = query.where(Recording.group_session_id == session_id)
     with app.app_context():
         return [(r.status, [(s.position, s.filename, s.status) for s in r.sources])
-                for r in db.session.scalars(db.select(Recording))]
+                for r in db.session.scalars(query)]
 
 
 def test_leader_uploads_a_film(page, app, factory, tmp_path):
@@ -97,13 +101,17 @@ def s3_proxy(app, s3_server):
     proxy.stop()
 
 
-def stored_object_sha256(app):
+def stored_object_sha256(app, session_id=None):
+    """SHA-256 of the first file of the recording (of session ``session_id``, when given) in storage."""
     import hashlib
 
     from portal.services.storage import get_storage
 
+    query = db.select(Recording)
+    if session_id is not None:
+        query = query.where(Recording.group_session_id == session_id)
     with app.app_context():
-        source = db.session.scalar(db.select(Recording)).sources[0]
+        source = db.session.scalar(query).sources[0]
         with get_storage().open_read(source.storage_key) as fh:
             return hashlib.sha256(fh.read()).hexdigest()
 

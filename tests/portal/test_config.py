@@ -2,7 +2,7 @@
 
 import pytest
 
-from config.settings import ConfigError, env_bool, env_int, load_config, normalise_database_url
+from config.settings import ConfigError, env_bool, env_int, env_int_list, load_config, normalise_database_url
 
 PROD_ENV = {
     "SECRET_KEY": "x" * 40,
@@ -65,6 +65,16 @@ def test_typed_helpers_refuse_nonsense(monkeypatch):
         env_int("X_BAD_INT", 0)
     with pytest.raises(ConfigError, match="X_BAD_BOOL"):
         env_bool("X_BAD_BOOL")
+
+
+def test_retry_intervals_are_whole_seconds(monkeypatch):
+    assert load_config("development").PROCESSING_RETRY_INTERVALS == (10, 60, 300)
+    monkeypatch.setenv("X_LIST", "1, 2,3")
+    assert env_int_list("X_LIST", ()) == (1, 2, 3)
+    for bad in ("1,,2", "ten", "-1"):
+        monkeypatch.setenv("X_BAD_LIST", bad)
+        with pytest.raises(ConfigError, match="X_BAD_LIST"):
+            env_int_list("X_BAD_LIST", ())
 
 
 def test_unknown_storage_backend_refused(monkeypatch):

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_environment_variable_is_in_the_readme():
     settings = (ROOT / "config/settings.py").read_text()
-    names = set(re.findall(r'env_(?:str|int|bool|choice)\("([A-Z0-9_]+)"', settings))
+    names = set(re.findall(r'env_(?:str|int|int_list|bool|choice)\("([A-Z0-9_]+)"', settings))
     readme = (ROOT / "README.md").read_text()
     assert len(names) > 20
     assert sorted(n for n in names if f"`{n}`" not in readme) == []

@@ -152,3 +152,16 @@ def queue_job_scheduled_for_retry(app, recording_id):
         assert job_id in registry.get_job_ids()
         registry.remove(job_id)
         queue.enqueue_job(Job.fetch(job_id, connection=queue.connection))
+
+
+def test_a_full_disk_is_named_as_such(tmp_path):
+    import errno
+
+    from workers.media.ffmpeg import FFmpegFailed
+    from workers.processing import failure_code
+
+    assert failure_code(OSError(errno.ENOSPC, "No space left on device")) == "disk_full"
+    assert failure_code(FFmpegFailed("ffmpeg exited with 1", "Error: No space left on device")) == "disk_full"
+    # ffmpeg on a disk with room: a processing failure, not a full disk
+    assert failure_code(FFmpegFailed("ffmpeg exited with 1", ""), workdir=tmp_path) == "processing_failed"
+    assert failure_code(FFmpegFailed("ffprobe timed out", timed_out=True), workdir=tmp_path) == "timeout"

@@ -6,85 +6,33 @@ These run once, on SQLite: the worker processes share the test's database file.
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent
 from portal.models.recordings import Recording
+from tests.faults.workers import Worker, require_sqlite, wait_for, worker_environment
 from tests.films import group_with_session, small_parts, upload_clips
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def worker_env(app, redis_server, tmp_path):
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite:///"):
-        pytest.skip("worker-process tests run once, on SQLite")
+    require_sqlite(app)
     small_parts(app)
 
     def env(name):
         scratch = tmp_path / f"tmp-{name}"
         scratch.mkdir()
-        return dict(os.environ, PORTAL_ENV="development", DATABASE_URL=url, REDIS_URL=redis_server.url,
-                    STORAGE_PATH=str(app.config["STORAGE_PATH"]), SECRET_KEY="k" * 40,
-                    WORKER_TMP_DIR=str(scratch), PROCESSING_STALE_SECONDS="3", RECONCILE_SECONDS="1",
-                    UPLOAD_PART_MIB="5")
+        return worker_environment(app, redis_server.url, scratch)
 
     return env
-
-
-class Worker:
-    """`flask portal worker` in its own process."""
-
-    def __init__(self, env, name):
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "portal", "worker"], cwd=ROOT, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        self.name = name
-
-    def horses(self):
-        """Pids of this worker's forked work-horses (children of the worker process)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                except OSError:
-                    continue
-                if int(fields[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
-
-    def stop(self):
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-
-
-def wait_for(app, recording_id, predicate, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with app.app_context():
-            rec = db.session.get(Recording, recording_id)
-            if predicate(rec):
-                return rec
-            db.session.remove()
-        time.sleep(0.2)
-    raise AssertionError(f"recording {recording_id} did not get there in {timeout}s")
 
 
 def test_kill_9_mid_encode_still_ends_ready(app, factory, tmp_path, worker_env):
     ids = group_with_session(app, factory)
     recording_id = upload_clips(app, ids, tmp_path / "clips", "hevc_long")
-    worker = Worker(worker_env("a"), "a")
+    worker = Worker(worker_env("a"), "a", tmp_path / "worker-a.log")
     try:
         wait_for(app, recording_id, lambda r: r.status == "processing" and r.progress > 0.05)
         horses = worker.horses()
@@ -103,7 +51,7 @@ def test_kill_9_mid_encode_still_ends_ready(app, factory, tmp_path, worker_env):
 def test_two_workers_share_the_work(app, factory, tmp_path, worker_env):
     sessions = [group_with_session(app, factory) for _ in range(3)]
     recording_ids = [upload_clips(app, ids, tmp_path / "clips", "h264_aac") for ids in sessions]
-    workers = [Worker(worker_env(name), name) for name in ("a", "b")]
+    workers = [Worker(worker_env(name), name, tmp_path / f"worker-{name}.log") for name in ("a", "b")]
     try:
         for recording_id in recording_ids:
             wait_for(app, recording_id, lambda r: r.status == "ready")

@@ -34,7 +34,9 @@ FORMAT_WHITELIST = ",".join([
 # Only the join step reads a list, and only one the worker wrote itself.
 JOIN_FORMAT_WHITELIST = "concat," + FORMAT_WHITELIST
 PROTOCOL_WHITELIST = "file,pipe"
-NICENESS = 15
+# ffmpeg runs this much nicer than the worker, so web requests and quick jobs on the same machine
+# stay responsive. A machine that only encodes can set MEDIA_NICENESS=0.
+NICENESS = max(0, min(19, int(os.environ.get("MEDIA_NICENESS", "15"))))
 
 
 class FFmpegFailed(RuntimeError):
