@@ -203,7 +203,7 @@ def through_worker(env, session_id, src, db_path, storage_root, redis_url, worke
     seen = time.time()
     if row["status"] != "ready":
         raise RuntimeError(f"recording ended {row['status']}: {row['reason_code']} {row['reason_detail']}")
-    for _ in range(100):  # RQ writes ended_at just after the job returns
+    for _ in range(int(timeout * 10)):  # the job goes on after ready (the storyboard), then RQ writes ended_at
         job = Job.fetch(f"process-recording-{upload['recording']}", connection=Redis.from_url(redis_url))
         if job.ended_at is not None:
             break
@@ -552,6 +552,9 @@ def main():
                         help="run (b) and (c) on the first N minutes and scale their times linearly")
     parser.add_argument("--chunking-minutes", type=float, help="measure chunking on the first N minutes")
     parser.add_argument("--skip-chunking", action="store_true")
+    parser.add_argument("--kinds", default=",".join(SOURCES),
+                        help=f"which films, comma-separated (default: {','.join(SOURCES)})")
+    parser.add_argument("--tag", default="", help="suffix for the result and chart file names")
     parser.add_argument("--chunking-only", action="store_true",
                         help="only the chunking measurement (results: media_paths-chunking.json)")
     args = parser.parse_args()
@@ -580,7 +583,7 @@ def main():
         # 1. the films (not measured)
         folder = args.sources or tmp / "sources"
         folder.mkdir(parents=True, exist_ok=True)
-        kinds = ["hevc"] if args.chunking_only else list(SOURCES)
+        kinds = ["hevc"] if args.chunking_only else [k for k in SOURCES if k in args.kinds.split(",")]
         films = {kind: step(f"generate {kind}", generate, kind, folder, seconds) for kind in kinds}
         out_dir = ROOT / "bench" / "results"
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -653,7 +656,7 @@ def main():
                 print(f"  {row['copy_phases']}", flush=True)
 
         # 6. one encode process against two halves at once (two worker processes), HEVC
-        if not args.skip_chunking:
+        if not args.skip_chunking and "hevc" in films:
             measure_chunking(result, films["hevc"], args.chunking_minutes, tmp / "chunking", step)
 
         # 7. report
@@ -661,9 +664,10 @@ def main():
         result["targets"], result["met"] = targets(result)
         print_summary(result)
         print(f"end: {result['uptime_end']}")
-        (out_dir / "media_paths.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
-        png = ROOT / "docs" / "benchmarks" / "media_paths.png"
-        print(f"results: {out_dir / 'media_paths.json'}")
+        name = f"media_paths-{args.tag}" if args.tag else "media_paths"
+        (out_dir / f"{name}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+        png = ROOT / "docs" / "benchmarks" / f"{name}.png"
+        print(f"results: {out_dir / f'{name}.json'}")
         print(f"chart: {png}" if chart(result, png) else "chart: skipped (matplotlib not importable)")
     finally:
         procs.stop_all()

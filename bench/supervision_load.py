@@ -208,14 +208,16 @@ def make_long_film(folder, hours):
     return film
 
 
-def run_locust(base_url, films, users, seconds, folder, think):
+def run_locust(base_url, films, users, seconds, folder, think, warmup=0):
     supervisors = sorted(email for email, ids in films.items() if ids)
     env = dict(os.environ, BENCH_SUPERVISORS=",".join(supervisors), BENCH_PASSWORD=PASSWORD, BENCH_WAIT=think,
+               BENCH_WARMUP=str(warmup),
                BENCH_FILMS=json.dumps({email: films[email] for email in supervisors}))
     prefix = folder / "locust"
     subprocess.run([str(VENV / "locust"), "-f", str(ROOT / "bench" / "locust_supervision.py"), "--headless",
-                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--host", base_url, "--csv", str(prefix),
-                    "--only-summary", "--loglevel", "WARNING"], cwd=ROOT, env=env, check=True)
+                    "-u", str(users), "-r", str(users), "-t", f"{seconds + warmup}s", "--host", base_url,
+                    "--csv", str(prefix),
+                    "--only-summary", "--loglevel", "WARNING"], cwd=ROOT, env=env, check=False)  # failures: below
     stats = {}
     with open(f"{prefix}_stats.csv", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -262,7 +264,7 @@ def browser_playback(base_url, recording_id, times, duration):
                 page.goto(f"{base_url}/review/recordings/{recording_id}")
                 results.append(page.evaluate(BROWSER_JS_FIRST_FRAME))
             picks = [times[len(times) * k // 5] for k in range(5)] if len(times) >= 5 else times
-            picks += [round(duration * k / 6, 2) for k in range(1, 6 - len(picks) + 1)]  # too few comments
+            picks += [round(duration * k / 6, 2) for k in range(1, 6 - len(picks))]  # too few comments
             seeks = [page.evaluate(BROWSER_JS_SEEK, t) for t in picks]
             return {"first_frame_ms": [round(x, 1) for x in results],
                     "seek_ms": [round(s["ms"], 1) for s in seeks], "seek_to": picks}
@@ -279,7 +281,7 @@ def plot(stats, playback, path, title):
     except ImportError:
         print("matplotlib not installed: no chart")
         return
-    names = [n for n in stats if n not in ("Aggregated", "login", "login page")]
+    names = [n for n in stats if n not in ("Aggregated", "login", "login page") and "warm-up" not in n]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
     x = range(len(names))
     left.bar([i - 0.2 for i in x], [stats[n]["p50_ms"] for n in names], 0.4, label="p50")
@@ -311,6 +313,8 @@ def main():
     parser.add_argument("--film-hours", type=float, default=2.5)
     parser.add_argument("--sqlite", action="store_true", help="use SQLite even when PostgreSQL answers")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium playback part")
+    parser.add_argument("--warmup", type=int, default=15,
+                        help="seconds before --seconds start counting: the users log in, reported apart")
     parser.add_argument("--tag", default="", help="suffix for the result and chart file names")
     parser.add_argument("--think", default="0.05,0.2",
                         help="each user's pause between requests, min,max seconds (default: 0.05,0.2, which "
@@ -349,7 +353,7 @@ def main():
         wait_port(port)
         base_url = f"http://127.0.0.1:{port}"
         load = os.getloadavg()
-        stats = run_locust(base_url, seeded["films"], args.users, args.seconds, folder, args.think)
+        stats = run_locust(base_url, seeded["films"], args.users, args.seconds, folder, args.think, args.warmup)
         playback = None if args.no_browser else browser_playback(base_url, long_id, made["comment_times"],
                                                                  made["duration"])
 
@@ -362,7 +366,8 @@ def main():
             print(f"jump to a comment (ms, 5 jumps): {playback['seek_ms']}")
         results = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "database": database.split(":")[0],
                    "recordings": seeded["recordings"], "comments": seeded["comments"], "users": args.users,
-                   "seconds": args.seconds, "think_s": args.think, "load_before": [round(x, 2) for x in load],
+                   "seconds": args.seconds, "warmup_s": args.warmup, "think_s": args.think,
+                   "load_before": [round(x, 2) for x in load],
                    "load_after": [round(x, 2) for x in os.getloadavg()], "film": made | {"comment_times": None},
                    "stats": stats, "playback": playback}
         suffix = f"-{args.tag}" if args.tag else ""

@@ -5,7 +5,8 @@ UPDATE, so a duplicate job (complete sent twice, a re-enqueue after a Redis flus
 nothing to do. While it works it beats a heartbeat; the reconciler re-enqueues recordings
 whose heartbeat stopped (a worker killed with ``kill -9``, Redis flushed). Outputs go under a
 key of the run's own and are published by switching the recording's pointer in one UPDATE
-that only succeeds while the run still holds its claim.
+that only succeeds while the run still holds its claim; the storyboard is drawn after that,
+while the film can already be watched.
 """
 
 import errno
@@ -34,6 +35,7 @@ from portal.models.recordings import (
 )
 from portal.services import audit
 from portal.services.storage import get_storage, object_key
+from workers.media import pictures
 from workers.media.ffmpeg import FFmpegFailed
 from workers.media.pipeline import Limits, job_timeout, process
 from workers.media.probe import MediaRejected, sha256_of
@@ -145,6 +147,7 @@ def process_recording(recording_id):
             result, checksums = _work(app, recording_id, token, sources, workdir, limits, label)
             _upload_outputs(result, prefix)
         _publish(recording_id, token, prefix, result, checksums, label)
+        _add_storyboard(recording_id, prefix, result, workdir, label)
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
@@ -174,7 +177,9 @@ def _work(app, recording_id, token, sources, workdir, limits, label):
     def progress(fraction):
         update_own(recording_id, token, progress=round(fraction, 3), heartbeat_at=utcnow())
 
-    result = process(paths, workdir, limits, progress=progress)
+    # The storyboard (hover previews) comes after publishing: on a remuxed camera film it is most
+    # of the work, and the film can be watched without it.
+    result = process(paths, workdir, limits, progress=progress, storyboard=False)
     log.info("job %s: recording %s made playable by %s in %s", label, recording_id, result.path, workdir)
     return result, checksums
 
@@ -182,7 +187,7 @@ def _work(app, recording_id, token, sources, workdir, limits, label):
 def _upload_outputs(result, prefix):
     storage = get_storage()
     files = [(result.video, "video/mp4"), (result.poster, "image/jpeg"), (result.thumbnail, "image/jpeg"),
-             (result.vtt, "text/vtt"), *[(sheet, "image/jpeg") for sheet in result.sheets]]
+             *([(result.vtt, "text/vtt")] if result.vtt else []), *[(sheet, "image/jpeg") for sheet in result.sheets]]
     for path, content_type in files:
         storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
 
@@ -209,6 +214,28 @@ def _publish(recording_id, token, prefix, result, checksums, label):
 
     recording_service.notify_ready(recording)
     log.info("job %s: recording %s is ready (%s)", label, recording_id, result.path)
+
+
+def _add_storyboard(recording_id, prefix, result, workdir, label):
+    """Draw the published film's storyboard and add it to the recording. Best effort: the film is
+    already watchable, so a failure here is logged and leaves it without hover previews."""
+    storage = get_storage()
+    try:
+        sheets, vtt = pictures.storyboard(result.video, result.duration, workdir,
+                                          timeout=job_timeout(result.duration, "audio"))
+        for path, content_type in [(vtt, "text/vtt"), *[(sheet, "image/jpeg") for sheet in sheets]]:
+            storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
+        result.sheets, result.vtt = sheets, vtt
+        with db.engine.begin() as conn:  # only while these outputs are still the published ones
+            added = conn.execute(recordings.update().where(
+                recordings.c.id == recording_id, recordings.c.status == READY,
+                recordings.c.output_prefix == prefix).values(media_info=result.summary())).rowcount == 1
+        if not added:  # deleted or replaced meanwhile: these outputs belong to nobody now
+            storage.delete_prefix(prefix)
+            return
+        log.info("job %s: recording %s has its storyboard (%d sheets)", label, recording_id, len(sheets))
+    except Exception:  # noqa: BLE001 - the film stays ready; only its hover previews are missing
+        log.warning("job %s: no storyboard for recording %s", label, recording_id, exc_info=True)
 
 
 def _finish(recording_id, token, status, code, detail, label):

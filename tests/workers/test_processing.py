@@ -165,3 +165,54 @@ def test_a_full_disk_is_named_as_such(tmp_path):
     # ffmpeg on a disk with room: a processing failure, not a full disk
     assert failure_code(FFmpegFailed("ffmpeg exited with 1", ""), workdir=tmp_path) == "processing_failed"
     assert failure_code(FFmpegFailed("ffprobe timed out", timed_out=True), workdir=tmp_path) == "timeout"
+
+
+def storyboard_spy(monkeypatch, app, then):
+    """Replace the storyboard step: record the recording's status when it starts, then ``then``."""
+    import sqlalchemy as sa
+
+    from workers import processing
+
+    seen, real = [], processing.pictures.storyboard
+
+    def spy(video, duration, workdir, timeout):
+        with db.engine.connect() as conn:
+            seen.append(conn.execute(sa.text("SELECT status FROM recordings")).scalar_one())
+        return then(real, video, duration, workdir, timeout)
+
+    monkeypatch.setattr(processing.pictures, "storyboard", spy)
+    return seen
+
+
+def test_the_film_is_ready_before_its_storyboard_and_stays_ready_when_that_fails(
+        app, uploaded, run_jobs, monkeypatch):
+    def fail(*_args):
+        raise RuntimeError("storyboard broke")
+
+    seen = storyboard_spy(monkeypatch, app, fail)
+    recording_id = uploaded("h264_aac")
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert seen == ["ready"]  # watchable before the slowest picture step
+    assert rec.status == "ready" and rec.attempts == 1 and rec.media_info["storyboard"] == []
+    names = keys_under(app, rec.output_prefix)
+    assert {"video.mp4", "poster.jpg", "thumb.jpg"} <= set(names) and "storyboard.vtt" not in names
+    with app.app_context():
+        from portal.services import playback
+
+        assert playback.media_urls(db.session.get(Recording, recording_id), 60)["storyboard"] is None
+
+
+def test_a_storyboard_drawn_for_a_film_deleted_meanwhile_leaves_nothing(app, uploaded, run_jobs, monkeypatch):
+    import sqlalchemy as sa
+
+    def delete_first(real, *args):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE recordings SET status = 'deleted'"))
+        return real(*args)
+
+    storyboard_spy(monkeypatch, app, delete_first)
+    recording_id = uploaded("h264_aac")
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "deleted" and keys_under(app, rec.output_prefix) == []

@@ -69,11 +69,12 @@ def checksums(sources):
     return [sha256_of(src) for src in sources]
 
 
-def process(sources, workdir, limits=None, progress=None):
+def process(sources, workdir, limits=None, progress=None, storyboard=True):
     """Make ``sources`` (local paths, in timeline order) into one film plus pictures in ``workdir``.
 
-    ``progress(fraction)`` is called every few seconds. :raise MediaRejected: for a bad input;
-    :raise FFmpegFailed: when ffmpeg fails or times out.
+    ``progress(fraction)`` is called every few seconds. Without ``storyboard`` the sprite sheets
+    are left for later (``pictures.storyboard`` on ``result.video``). :raise MediaRejected: for
+    a bad input; :raise FFmpegFailed: when ffmpeg fails or times out.
     """
     limits = limits or Limits()
     infos, path, reasons = inspect(sources, limits)
@@ -98,7 +99,8 @@ def process(sources, workdir, limits=None, progress=None):
     if progress:
         progress(0.92)
     poster, thumbnail = pictures.poster_and_thumbnail(video, total, workdir)
-    sheets, vtt = pictures.storyboard(video, total, workdir, timeout=job_timeout(total, "audio"))
+    sheets, vtt = pictures.storyboard(video, total, workdir, timeout=job_timeout(total, "audio")) \
+        if storyboard else ([], "")
     if progress:
         progress(1.0)
     return Result(path=path, reasons=reasons, infos=infos, duration=total, video=video,
