@@ -9,6 +9,7 @@ too; otherwise those runs are skipped with the reason shown in the summary.
 import os
 import re
 import uuid
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -131,6 +132,23 @@ def csrf_from(html):
     match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@contextmanager
+def counted_queries(app):
+    """Count the SQL statements the app sends while the block runs (a list of them)."""
+    statements = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 class AuthActions:

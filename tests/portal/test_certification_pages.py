@@ -4,7 +4,6 @@ training, and who is refused where."""
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pypdf
@@ -16,7 +15,7 @@ from portal.models import AuditEvent, BoosterMeeting, Certification, User
 from portal.models.base import utcnow
 from portal.services import certification as rules
 from tests.certification_fixtures import add_films, certify, complete_group, register_groups
-from tests.conftest import AuthActions, csrf_from
+from tests.conftest import AuthActions, counted_queries, csrf_from
 from tests.group_fixtures import make_group
 
 
@@ -195,22 +194,6 @@ def test_a_leader_sends_films_and_a_supervisor_recertifies(app, factory):
 
 
 # The admins' overview --------------------------------------------------------------------------
-
-@contextmanager
-def counted_queries(app):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-
 
 def overview_queries(app, client):
     client.get("/certification/overview")  # warm up

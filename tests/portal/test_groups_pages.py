@@ -2,7 +2,7 @@
 
 from portal.extensions import db
 from portal.models import Group, Program
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, counted_queries
 from tests.group_fixtures import add_participants, make_group
 
 
@@ -91,22 +91,13 @@ def test_leader_creates_a_group_through_the_form(app, factory, mail_server, run_
 def test_the_start_page_costs_the_same_number_of_queries_for_2_and_8_groups(app, factory):
     from datetime import date
 
-    import sqlalchemy as sa
-
     first = make_group(app, factory, tag="a", start=date(2025, 1, 6))  # finished, no evaluation yet
 
     def queries(email):
         client, _auth = login(app, email)
         client.get("/")  # warm up
-        statements = []
-        with app.app_context():
-            engine = db.engine
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        sa.event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with counted_queries(app) as statements:
             html = client.get("/").get_data(as_text=True)
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listener)
         return len(statements), html
 
     make_group(app, factory, tag="b", start=date(2025, 2, 3), org_id=first["org"])

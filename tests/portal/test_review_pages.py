@@ -2,18 +2,16 @@
 to the leaders, escaping, and a constant number of SQL queries whatever the amount of data."""
 
 import re
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import Group, GroupSession, Notification, Organisation, Recording, User
 from portal.models.recordings import READY
 from portal.models.supervision import DONE, IN_PROGRESS, SessionSupervision
 from portal.services import comments, groups, playback, programs
-from tests.conftest import AuthActions, csrf_from
+from tests.conftest import AuthActions, counted_queries, csrf_from
 from tests.films import ApiClient, ready_film
 
 
@@ -37,23 +35,6 @@ def page(client, path):
 def queue_rows(html):
     """(recording id, status) of each row of the queue, in order."""
     return [(int(r), s) for r, s in re.findall(r'<tr data-recording="(\d+)" data-status="(\w+)">', html)]
-
-
-@contextmanager
-def counted_queries(app):
-    """Count the SQL statements the app sends while the block runs."""
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
 
 
 def queries_for(app, client, path):
