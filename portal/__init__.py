@@ -20,7 +20,7 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: log in without throttling
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
@@ -88,3 +88,10 @@ def select_locale():
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
+
+def limits_storage_uri(redis_url):
+    """``redis_url`` as the limits library spells it: a unix socket (``make run``'s own Redis)
+    is ``redis+unix://`` there, where redis-py and RQ take ``unix://``."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://"):]
+    return redis_url

@@ -86,3 +86,37 @@ def test_unknown_storage_backend_refused(monkeypatch):
 def test_postgres_urls_use_psycopg3():
     assert normalise_database_url("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_make_runs_unix_socket_redis_serves_the_login_throttle(tmp_path, sqlite_url):
+    """`make run` gives the portal its own Redis on a unix socket (`unix://…`); the login
+    throttle's storage must reach that same Redis, not fail the start."""
+    import subprocess
+    import time
+
+    import redis
+
+    from portal import create_app
+    from portal.extensions import limiter
+    from tests.conftest import make_config
+
+    socket = tmp_path / "redis.sock"
+    server = subprocess.Popen(["redis-server", "--port", "0", "--unixsocket", str(socket), "--save", "",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:
+        client = redis.Redis(unix_socket_path=str(socket))
+        for _ in range(100):
+            try:
+                client.ping()
+                break
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.05)
+        app = create_app(make_config(sqlite_url, f"unix://{socket}", tmp_path / "storage"))
+        assert app.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{socket}"
+        with app.app_context():
+            assert limiter.storage.check()  # it talks to the socket's Redis
+            limiter.storage.incr("probe", 60)
+        assert any(b"probe" in key for key in client.keys("*"))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
