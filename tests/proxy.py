@@ -55,6 +55,7 @@ class CountingProxy:
     def __init__(self, upstream_port, put_delay=0.0):
         self.upstream_port = upstream_port
         self.put_delay = put_delay
+        self.drop_puts = False  # True: part PUTs still on their way are lost, as when a tab closes
         self.put_parts = []
         self.put_attempts = []
         self.expired_puts = []
@@ -101,6 +102,9 @@ class CountingProxy:
                 body = self.rfile.read(length) if length else None
                 if length and len(body) != length:
                     return  # cut off mid-part: nothing reaches storage
+                if self.command == "PUT" and proxy.drop_puts:
+                    self.close_connection = True
+                    return  # the line went down while the part was on its way
                 if late:
                     if self.command == "PUT":
                         with proxy.lock:
