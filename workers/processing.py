@@ -185,9 +185,17 @@ def _work(app, recording_id, token, sources, workdir, limits, label):
 
 
 def _upload_outputs(result, prefix):
+    _upload([(result.video, "video/mp4"), (result.poster, "image/jpeg"), (result.thumbnail, "image/jpeg"),
+             *_storyboard_files(result.sheets, result.vtt)], prefix)
+
+
+def _storyboard_files(sheets, vtt):
+    return [*([(vtt, "text/vtt")] if vtt else []), *[(sheet, "image/jpeg") for sheet in sheets]]
+
+
+def _upload(files, prefix):
+    """Upload ``files`` ((path, content type) pairs) under ``prefix`` by their file names."""
     storage = get_storage()
-    files = [(result.video, "video/mp4"), (result.poster, "image/jpeg"), (result.thumbnail, "image/jpeg"),
-             *([(result.vtt, "text/vtt")] if result.vtt else []), *[(sheet, "image/jpeg") for sheet in result.sheets]]
     for path, content_type in files:
         storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
 
@@ -219,19 +227,17 @@ def _publish(recording_id, token, prefix, result, checksums, label):
 def _add_storyboard(recording_id, prefix, result, workdir, label):
     """Draw the published film's storyboard and add it to the recording. Best effort: the film is
     already watchable, so a failure here is logged and leaves it without hover previews."""
-    storage = get_storage()
     try:
         sheets, vtt = pictures.storyboard(result.video, result.duration, workdir,
                                           timeout=job_timeout(result.duration, "audio"))
-        for path, content_type in [(vtt, "text/vtt"), *[(sheet, "image/jpeg") for sheet in sheets]]:
-            storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
+        _upload(_storyboard_files(sheets, vtt), prefix)
         result.sheets, result.vtt = sheets, vtt
         with db.engine.begin() as conn:  # only while these outputs are still the published ones
             added = conn.execute(recordings.update().where(
                 recordings.c.id == recording_id, recordings.c.status == READY,
                 recordings.c.output_prefix == prefix).values(media_info=result.summary())).rowcount == 1
         if not added:  # deleted or replaced meanwhile: these outputs belong to nobody now
-            storage.delete_prefix(prefix)
+            get_storage().delete_prefix(prefix)
             return
         log.info("job %s: recording %s has its storyboard (%d sheets)", label, recording_id, len(sheets))
     except Exception:  # noqa: BLE001 - the film stays ready; only its hover previews are missing
