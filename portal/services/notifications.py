@@ -73,11 +73,11 @@ MESSAGES = {
     DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
                          "organisation's retention policy. Ask an administrator if it must be kept longer."),
     FILM_REJECTED: _l("The film of %(session)s in the group %(group)s could not be used. %(reason_text)s "
-                      "Next step: upload the film file itself from the camera, for example 00001.MTS, on the "
-                      "session's upload page."),
+                      "Upload the film file itself from the camera, for example 00001.MTS, on the session's "
+                      "upload page."),
     FILM_FAILED: _l("The film of %(session)s in the group %(group)s could not be processed. %(reason_text)s "
-                    "Next step: an administrator of your organisation can try again, or you can upload the film "
-                    "again on the session's upload page."),
+                    "An administrator of your organisation can try again, or you can upload the film again on "
+                    "the session's upload page."),
 }
 
 
