@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
@@ -19,6 +20,9 @@ from tests.e2e.test_upload_browser import choose, start_upload
 from tests.films import ApiClient, group_with_session, small_parts, upload_clips
 from tests.group_fixtures import make_group
 from tests.workers import clips
+
+# SQLite only: the services under these pages run on both databases in tests/portal/test_leader_loop.py
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def set_recording(app, recording_id, **values):

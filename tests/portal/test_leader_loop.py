@@ -152,3 +152,40 @@ def test_people_of_the_group_learn_why_a_film_is_gone_and_outsiders_get_404(app,
     assert response.status_code == 410
     assert "enligt organisationens gallringsregler" in response.get_data(as_text=True)
     assert outsider.get(f"/review/recordings/{recording_id}").status_code == 404
+
+
+def test_the_to_do_list_costs_the_same_number_of_queries_for_1_and_4_groups(app, factory):
+    from tests.conftest import counted_queries
+    from tests.group_fixtures import make_group
+
+    start = utcnow().date() - timedelta(days=15)
+    first = make_group(app, factory, tag="q0", start=start)
+    with app.app_context():
+        from portal.models import User
+
+        email = db.session.get(User, first["uploader"]).email
+    client = app.test_client()
+    AuthActions(client).login(email)
+
+    def queries():
+        client.get("/")  # warm up
+        with counted_queries(app) as statements:
+            html = client.get("/").get_data(as_text=True)
+        return len(statements), html.count('data-todo="')
+
+    def add_rejected(ids):
+        add_recording(app, ids["sessions"][1], ids["org"], "rejected", reason_code="not_a_video")
+
+    add_rejected(first)
+    before, items_before = queries()
+    for n in range(1, 4):
+        with app.app_context():
+            from portal.models import GroupLeader
+
+            group_ids = make_group(app, factory, tag=f"q{n}", start=start, org_id=first["org"])
+            db.session.add(GroupLeader(group_id=group_ids["group"], user_id=first["uploader"], role="co_leader"))
+            db.session.commit()
+        add_rejected(group_ids)
+    after, items_after = queries()
+    assert items_after > items_before >= 3
+    assert after == before
