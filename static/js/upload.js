@@ -70,6 +70,7 @@
     proudlyDisplayPoweredByUppy: false,
     showProgressDetails: true, // speed and time left
     hideCancelButton: false,
+    doneButtonHandler: null, // no "Klart" button beside the status bar's "Klart": the status box says what comes next
     note: text.note,
     metaFields: [{ id: "position", name: text.positionLabel, placeholder: "1" }],
   });
