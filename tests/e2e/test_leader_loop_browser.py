@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, GroupSession, Recording, SourceFile, User
 from portal.models.base import utcnow
 from portal.models.recordings import PROCESSING, READY, UPLOADED
-from portal.services import consent, supervision
+from portal.services import consent, notifications, supervision
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
 from tests.e2e.test_upload_browser import choose, start_upload
@@ -141,6 +141,9 @@ def test_the_start_page_is_the_leaders_to_do_list(page, app, factory):
                                  reason_code="not_a_video"))
         db.session.add(Recording(organisation_id=ids["org"], group_session_id=sessions[0].id, status=READY))
         supervision.save(supervisor, sessions[0], "Fin start", date(2026, 1, 20), "done", publish=True)
+        db.session.flush()
+        notifications.notify(leader, notifications.REPLY, "/review/recordings/1#comment-1", author=supervisor.name,
+                             session=sessions[0].title, group="Grupp t")
         db.session.commit()
         titles = [s.title for s in sessions]
     login(page, ids_email(app, ids["uploader"]), PASSWORD)
@@ -149,7 +152,8 @@ def test_the_start_page_is_the_leaders_to_do_list(page, app, factory):
     expect(page.locator("#todo li[data-todo='upload']")).to_contain_text(f"Ladda upp filmen från {titles[1]}")
     expect(page.locator("#todo li[data-todo='new_upload']")).to_contain_text(titles[2])
     expect(page.locator("#todo li[data-todo='feedback']")).to_contain_text("från Sara t")
-    expect(todo).to_have_count(3)
+    expect(page.locator("#todo li[data-todo='reply']")).to_contain_text("Sara t svarade")
+    expect(todo).to_have_count(4)
     page.locator("#todo li[data-todo='feedback'] a").click()
     expect(page).to_have_url(re.compile(rf"/review/sessions/{ids['sessions'][0]}$"))
     page.goto("/")
