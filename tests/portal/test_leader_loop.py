@@ -189,3 +189,28 @@ def test_the_to_do_list_costs_the_same_number_of_queries_for_1_and_4_groups(app,
     after, items_after = queries()
     assert items_after > items_before >= 3
     assert after == before
+
+
+def test_a_failed_film_offers_a_new_upload_that_replaces_it(app, factory):
+    ids = group_with_session(app, factory)
+    recording_id = add_recording(app, ids["session"], ids["org"], "failed", reason_code="processing_failed")
+    client = app.test_client()
+    AuthActions(client).login(ids["emails"]["uploader"])
+    html = client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
+    assert 'id="last-attempt"' in html and "uppy" not in html  # the failed film still holds the session
+    assert f'action="/recordings/{recording_id}/remove"' in html
+    client.post(f"/recordings/{recording_id}/remove", data={"csrf_token": csrf_from(html)})
+    html = client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
+    assert 'id="last-attempt"' not in html and 'id="uploader"' in html
+
+
+def test_the_status_api_gives_the_place_in_the_queue_to_the_group_only(app, factory):
+    ids = group_with_session(app, factory)
+    other = group_with_session(app, factory)
+    add_recording(app, other["sessions"][2], other["org"], UPLOADED, uploaded_ago=60)
+    mine = add_recording(app, ids["session"], ids["org"], UPLOADED, uploaded_ago=5)
+    state = ApiClient(app, ids["emails"]["co_leader"]).call("GET", f"/recordings/{mine}").get_json()
+    assert state["queue"]["ahead"] == 1 and state["queue"]["text"] == "1 film före din"
+    assert state["queue"]["seconds"] >= 1 and state["watch_url"] is None
+    assert state["upload_url"] == f"/sessions/{ids['session']}/upload"
+    assert ApiClient(app, other["emails"]["uploader"]).call("GET", f"/recordings/{mine}").status_code == 404
