@@ -7,6 +7,9 @@ BIN=.venv/bin
 export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=app
 PORT=${PORT:-5000}
+# Links in mails and signed storage URLs use this address, and requests naming another host are
+# refused (TRUSTED_HOSTS); set PUBLIC_URL when people reach this machine under another name.
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 INSTANCE="$PWD/instance"
 mkdir -p "$INSTANCE/redis" "$INSTANCE/storage"
 
@@ -57,7 +60,7 @@ for _ in $(seq 100); do
 done
 cat <<MSG
 
-  Filmportalen is running: http://127.0.0.1:$PORT/login
+  Filmportalen is running: $PUBLIC_URL/login
   Log in as ${PORTAL_ADMIN_EMAIL:-admin@example.org} (the password was printed above on the
   first run, or is PORTAL_ADMIN_PASSWORD). Mails are written to this log. Ctrl-C stops it all.
 

@@ -11,7 +11,7 @@ from portal.auth.forms import LoginForm, RequestResetForm, SetPasswordForm
 from portal.extensions import db, limiter
 from portal.models import User
 from portal.security import public, start_session
-from portal.services import accounts, audit, tokens, twofactor
+from portal.services import accounts, audit, mail, tokens, twofactor
 from portal.services.passwords import password_problem
 from portal.utils import safe_next
 
@@ -25,8 +25,9 @@ def login_failed(response):
 
 
 def account_key():
-    """The throttling key of the account being tried, known or not (same treatment for both)."""
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+    """The throttling key of the account being tried, known or not (same treatment for both);
+    the address is hashed, so Redis holds no e-mail address."""
+    return "account:" + mail.email_digest(request.form.get("email", "")[:254])
 
 
 @bp.errorhandler(429)
