@@ -4,7 +4,7 @@ from flask import current_app, jsonify, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError
 
 from portal.extensions import db
 
@@ -107,6 +107,15 @@ def handle_json_too_deep(_error):
     return render_template("errors/error.html", status=400, message=message), 400
 
 
+def handle_untrusted_host(_error):
+    """A Host header other than PUBLIC_URL's (TRUSTED_HOSTS): a bare 400, as no URL of this
+    portal can be built for a host it does not serve (so no page template either)."""
+    db.session.rollback()
+    if request.path.startswith("/api/"):
+        return api_error(400, "untrusted_host", _("The request names a host this portal does not serve."))
+    return _("The request names a host this portal does not serve."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 def handle_csrf_error(error):
     message = _("The form has expired or was sent from elsewhere. Reload the page and try again.")
     if request.path.startswith("/api/"):
@@ -126,6 +135,7 @@ def init_app(app):
     """Register the handlers on ``app``."""
     app.json = JSONProvider(app)
     app.register_error_handler(JSONTooDeep, handle_json_too_deep)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

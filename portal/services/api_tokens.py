@@ -50,6 +50,14 @@ def revoke(user, token_id):
     audit.record("api_token.revoked", row, actor=user, name=row.name)
 
 
+def keep_through_logout(user, old_stamp):
+    """After a plain logout rotated the stamp (every browser session ends): the working tokens
+    bound to ``old_stamp`` move to the new one. "Log out everywhere" does not call this."""
+    db.session.execute(db.update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.security_stamp == old_stamp, ApiToken.revoked_at.is_(None))
+        .values(security_stamp=user.security_stamp))
+
+
 def authenticate(plaintext):
     """The user a working token belongs to, or None; notes when it was last used."""
     row = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == hash_api_token(plaintext)))
