@@ -32,7 +32,7 @@ def test_tokens_need_two_factor_where_the_role_requires_it(app, client, factory)
     app.config["TWO_FACTOR_REQUIRED"] = True
     supervisor = factory.user(("supervisor",), "sara@example.org")
     result = app.test_cli_runner().invoke(args=["portal", "create-token", "--email", "sara@example.org"])
-    assert result.exit_code != 0 and "two-factor" in result.output
+    assert result.exit_code != 0 and "tvåstegsinloggning" in result.output
     with app.app_context():
         user = db.session.get(User, supervisor)
         with pytest.raises(api_tokens.Refused):
