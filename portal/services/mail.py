@@ -66,4 +66,8 @@ def deliver(message):
             smtp.starttls()
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.send_message(email)
+        try:
+            smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused:
+            # The library's message holds the address, and RQ logs the error: name its hash.
+            raise smtplib.SMTPException(f"recipient {email_digest(message['to'])} refused") from None

@@ -100,3 +100,27 @@ def test_mails_written_to_the_log_name_no_address(app, caplog, monkeypatch):
         mail.deliver({"to": "lena@example.org", "subject": "Hej", "text": "text", "html": "<p>x</p>"})
         digest = mail.email_digest("lena@example.org")
     assert "lena@example.org" not in caplog.text and digest in caplog.text
+
+
+def test_a_refused_recipient_is_raised_without_its_address(app):
+    import smtplib
+
+    from aiosmtpd.controller import Controller
+
+    from tests.services import free_port
+
+    class Refusing:
+        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802 - aiosmtpd's name
+            return "550 no such user"
+
+    port = free_port()
+    server = Controller(Refusing(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        with app.app_context(), pytest.raises(smtplib.SMTPException) as raised:
+            mail.deliver({"to": "lena@example.org", "subject": "Hej", "text": "text", "html": "<p>x</p>"})
+    finally:
+        server.stop()
+    assert "refused" in str(raised.value) and "lena" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
