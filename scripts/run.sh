@@ -54,7 +54,7 @@ pids+=($!)
 pids+=($!)
 
 for _ in $(seq 100); do
-  "$BIN/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" \
+  "$BIN/python" -c "import urllib.parse as p, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$PORT/healthz', headers={'Host': p.urlsplit('$PUBLIC_URL').netloc}), timeout=1)" \
     >/dev/null 2>&1 && break
   sleep 0.2
 done
