@@ -9,6 +9,7 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import (
+    ApiToken,
     BoosterMeeting,
     Certification,
     Comment,
@@ -49,12 +50,13 @@ def make_objects(app, factory, tag, org_id=None):
                                       group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
                                       valid_until=date(2029, 3, 1))
         meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
-        db.session.add_all([source, comment, participant, certification, meeting])
+        api_token, _plaintext = ApiToken.issue(db.session.get(User, ids["uploader"]), name=tag)
+        db.session.add_all([source, comment, participant, certification, meeting, api_token])
         db.session.commit()
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
-                  "meeting_id": meeting.id}
+                  "meeting_id": meeting.id, "token_id": api_token.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
     return values, emails
 
