@@ -32,6 +32,7 @@ from portal.services.storage import (
 )
 from tests.conftest import make_config
 from tests.e2e.conftest import LiveServer
+from tests.proxy import gunicorn_like
 
 MiB = 1024 * 1024
 PART = 5 * MiB  # the smallest part S3 (and moto) accepts but the last
@@ -290,32 +291,6 @@ def test_local_part_urls_cap_the_part_size_and_know_the_upload(storage):
     response = put(storage.sign_part(key, upload_id, 1, TTL), b"tiny")
     assert response.status_code == 200 and response.headers["ETag"].startswith('"')
     assert storage.list_parts(key, upload_id) == [{"number": 1, "size": 4, "etag": response.headers["ETag"]}]
-
-
-class GunicornBody:
-    """A request body as gunicorn gives it: it simply ends where the client stopped sending
-    (werkzeug's development server raises instead), so a torn part only looks shorter."""
-
-    def __init__(self, stream, length):
-        self.stream, self.left = stream, length
-
-    def read(self, size=-1):
-        want = self.left if size is None or size < 0 else min(size, self.left)
-        try:
-            data = self.stream.read(want) if want > 0 else b""
-        except OSError:  # reset by the peer: the body ends here too
-            data = b""
-        self.left -= len(data)
-        return data
-
-
-def gunicorn_like(wsgi_app):
-    """``wsgi_app`` served with gunicorn's request bodies (``wsgi.input_terminated``)."""
-    def app(environ, start_response):
-        environ["wsgi.input"] = GunicornBody(environ["wsgi.input"], int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input_terminated"] = True
-        return wsgi_app(environ, start_response)
-    return app
 
 
 @local_only
