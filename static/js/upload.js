@@ -197,7 +197,7 @@
     restartBox.hidden = true;
     files.forEach((file) => uppy.addFile(file));
     if (files.length) uppy.upload();
-    else uppy.info(text.restarted, "info", 8000);
+    else showInfo(text.restarted);
   });
 
   window.addEventListener("beforeunload", (event) => {
@@ -215,6 +215,13 @@
 
   function hideError() {
     document.getElementById("upload-error").hidden = true;
+    document.getElementById("upload-info").hidden = true;
+  }
+
+  function showInfo(message) {
+    const box = document.getElementById("upload-info");
+    box.textContent = message;
+    box.hidden = false;
   }
 
   // After the last file: follow processing until the film is ready (or needs attention).
