@@ -319,7 +319,8 @@ def test_page_closed_mid_part_resumes_by_resending_only_torn_parts(browser, live
             problem = f"part(s) {sorted(resent - in_flight)} were sent again though stored before the close"
         elif not problem and not resent:
             problem = "no part in flight was sent again: the close tore nothing"
-        fault_tally.record(recovered=problem is None, problem=problem, attempt=attempt + 1,
+        lost = int(problem == "the stored original differs from the source")  # check_stored's words
+        fault_tally.record(recovered=problem is None, lost=lost, problem=problem, attempt=attempt + 1,
                            backend=throttled.backend, parts=parts, parts_done_before=len(done_before),
                            parts_in_flight=len(in_flight), connections_cut=cut, parts_resent=len(resent),
                            seconds=seconds)
