@@ -102,6 +102,8 @@ class Config:
         self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
         self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
         self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
+        # Uploads with no stored byte for this long are listed for admins on the films-to-fix page.
+        self.UPLOAD_STUCK_HOURS = env_int("UPLOAD_STUCK_HOURS", 24)
         # Smallest part but the last one, as S3 requires; tests lower it for the local backend.
         self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024
         # Largest part the local backend accepts in one signed PUT (the top of the 16-64 MiB range).

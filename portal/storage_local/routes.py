@@ -8,7 +8,8 @@ from portal.services.storage import LocalStorage, StorageError, TooLarge, conten
 from portal.storage_local import bp
 from portal.storage_local.signing import InvalidSignature, load_signed
 
-ERROR_STATUS = {"no_such_upload": 404, "too_large": 413, "invalid_key": 400, "parts_mismatch": 400}
+ERROR_STATUS = {"no_such_upload": 404, "too_large": 413, "invalid_key": 400, "parts_mismatch": 400,
+                "incomplete_part": 400}
 
 
 def local_storage():
@@ -38,16 +39,20 @@ def put_part():
     """Store one part of a multipart upload, streamed to disk; answer its ETag like S3.
 
     :raise 403: bad signature. :raise 404: no such upload. :raise 413: part too large.
+    :raise 411: no Content-Length. :raise 400: the body is not as long as its Content-Length.
     """
     storage = local_storage()
     claim = verified("put")
+    if request.content_length is None:  # as S3: without it a torn part cannot be told apart
+        return plain(411, "length_required")
     # Flask's MAX_CONTENT_LENGTH guards forms; a part may be larger, write_part caps it.
     request.max_content_length = storage.max_part_size
     if request.content_length and request.content_length > storage.max_part_size:
         return plain(413, "Part too large")
     try:
         etag = storage.write_part(claim["k"], claim["u"], int(claim["n"]), request.stream,
-                                  expected_md5=claim.get("m") or request.headers.get("Content-MD5"))
+                                  expected_md5=claim.get("m") or request.headers.get("Content-MD5"),
+                                  length=request.content_length)
     except TooLarge:
         return plain(413, "Part too large")
     except FileNotFoundError:  # aborted or completed while this part streamed in
