@@ -74,15 +74,17 @@ def test_start_over_in_the_middle_of_an_upload(page, app, factory, tmp_path):
     ids = group_with_session(app, factory)
     film = tmp_path / "00001.MTS"
     film.write_bytes(os.urandom(3 * MiB + 99))
-    held = []
-    page.route("**/storage/part**", lambda route: held.append(route))  # the parts never arrive
+    held, holding = [], [True]
+    # The parts sent before "Börja om" never arrive; later ones pass. (Unrouting instead would
+    # release the held parts, and the upload could complete before the click.)
+    page.route("**/storage/part**", lambda route: held.append(route) if holding[0] else route.continue_())
     open_upload_page(page, ids)
     choose(page, film)
     start_upload(page)
     expect(page.locator("#upload-restart")).to_be_visible()
     page.wait_for_timeout(300)
     assert held, "no part was on its way"
-    page.unroute("**/storage/part**")
+    holding[0] = False
     start_over(page)
     wait_until_uploaded(page)
     expect(page.locator("#upload-restart")).to_be_hidden()
