@@ -100,7 +100,7 @@ class Config:
         # upload is aborted by the sweeper. Parts are 16-64 MiB (portal.services.storage).
         self.UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_GB", 20) * 10**9
         self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
-        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
+        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 60)  # at most 60: portal.services.playback
         self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
         # Smallest part but the last one, as S3 requires; tests lower it for the local backend.
         self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024

@@ -4,6 +4,7 @@ from flask import Response, abort, request, send_file
 
 from portal.extensions import csrf
 from portal.security import public
+from portal.services import playback
 from portal.services.storage import LocalStorage, StorageError, TooLarge, content_disposition, get_storage
 from portal.storage_local import bp
 from portal.storage_local.signing import InvalidSignature, load_signed
@@ -60,12 +61,16 @@ def put_part():
 @bp.route("/storage/object", methods=["GET"])
 @public
 def get_object():
-    """Serve a stored object with Range support (206 for a byte range).
+    """Serve a stored object with Range support (206 for a byte range). A film's URL names its
+    viewer, whose right is checked again on every request, so a withdrawn consent, a deleted
+    film, a removed role or a deactivated account stops the next range request.
 
-    :raise 403: bad signature. :raise 404: no such object.
+    :raise 403: bad signature, or the viewer may no longer watch. :raise 404: no such object.
     """
     storage = local_storage()
     claim = verified("get")
+    if "r" in claim and not playback.still_watchable(claim.get("w"), claim["r"]):
+        return plain(403, "Forbidden: no longer allowed to watch")
     path = storage.path(claim["k"])
     if not path.is_file():
         abort(404)
