@@ -138,3 +138,21 @@ def test_another_viewers_url_stops_with_their_right_not_with_mine(app, film):
         deactivate(app, film)  # the supervisor, not the leader
         db.session.commit()
     assert fetch(app, leader_urls["video"]).status_code == 200
+
+
+def test_s3_media_urls_expire_within_a_minute(s3_server, tmp_path):
+    """S3 cannot ask the portal: its URLs die with their lifetime, and the player's renewal (the
+    play endpoint, tested above) is where the right is checked again."""
+    from types import SimpleNamespace
+
+    from portal import create_app
+    from portal.services import playback
+    from tests.conftest import make_config
+
+    bucket = s3_server.new_bucket()
+    app = create_app(make_config("sqlite://", "redis://127.0.0.1:1/0", tmp_path, MEDIA_URL_TTL=600,
+                                 **s3_server.config(bucket)))
+    recording = SimpleNamespace(id=7, output_prefix="org/1/recordings/r7/out", media_info={})
+    with app.app_context():
+        urls = playback.media_urls(recording, playback.url_ttl(), viewer=SimpleNamespace(id=3))
+    assert "X-Amz-Expires=60&" in urls["video"] + "&" and "X-Amz-Signature=" in urls["video"]
