@@ -168,9 +168,12 @@
     recovering = null;
     wantPlaying = false;
     root.dataset.state = "revoked";
+    positionReady = false; // where the element ends up (0) is not where the viewer was
     video.pause();
     video.removeAttribute("src");
-    video.load();
+    video.removeAttribute("poster"); // a still of the film is the film too
+    video.load(); // drops the buffer; it also drops the queued "pause" event, hence:
+    updatePlayButton();
     showError(text.noRight);
   }
 

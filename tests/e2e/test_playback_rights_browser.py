@@ -42,7 +42,9 @@ def test_playback_stops_after_consent_is_withdrawn_or_the_role_removed(page, app
         expect(page.locator("#player-error")).to_contain_text("Du kan inte längre se filmen")
         at = video(page, "v.currentTime")
         # paused, its source gone and nothing left buffered (readyState HAVE_NOTHING)
-        assert video(page, "[v.paused, v.getAttribute('src'), v.readyState]") == [True, None, 0]
+        assert video(page, "[v.paused, v.getAttribute('src'), v.getAttribute('poster'), v.readyState]") == [
+            True, None, None, 0]
+        expect(page.get_by_role("button", name="Spela upp")).to_be_visible()
         time.sleep(1)
         assert video(page, "v.currentTime") == at  # nothing plays on from the buffer
         with app.app_context():  # give the right back for the next case
