@@ -1,5 +1,7 @@
 """Views for the local backend's signed URLs; the signature is the authorisation."""
 
+import re
+
 from flask import Response, abort, request, send_file
 
 from portal.extensions import csrf
@@ -10,6 +12,11 @@ from portal.storage_local import bp
 from portal.storage_local.signing import InvalidSignature, load_signed
 
 ERROR_STATUS = {"no_such_upload": 404, "too_large": 413, "invalid_key": 400, "parts_mismatch": 400}
+# One answer to a film's range request carries at most this much (about 20 s of a 3 Mbit/s
+# film): the browser asks again for the rest, and each request checks the viewer's right, so a
+# response that started before the right ended cannot stream the rest of a film after it.
+FILM_RANGE_MAX_BYTES = 8 * 1024 * 1024
+OPEN_RANGE = re.compile(r"bytes=(\d+)-(\d*)")
 
 
 def local_storage():
@@ -69,8 +76,11 @@ def get_object():
     """
     storage = local_storage()
     claim = verified("get")
-    if "r" in claim and not playback.still_watchable(claim.get("w"), claim["r"]):
-        return plain(403, "Forbidden: no longer allowed to watch")
+    if "r" in claim:
+        if not playback.still_watchable(claim.get("w"), claim["r"]):
+            return plain(403, "Forbidden: no longer allowed to watch")
+        if "HTTP_RANGE" in request.environ:
+            request.environ["HTTP_RANGE"] = capped_range(request.environ["HTTP_RANGE"], FILM_RANGE_MAX_BYTES)
     path = storage.path(claim["k"])
     if not path.is_file():
         abort(404)
@@ -79,3 +89,15 @@ def get_object():
     if claim.get("f"):
         response.headers["Content-Disposition"] = content_disposition(claim["f"])
     return response
+
+
+def capped_range(header, limit):
+    """A single ``bytes=a-b`` range ``header`` cut to at most ``limit`` bytes (answered 206 with
+    the shorter Content-Range, which browsers follow with the next request); others unchanged."""
+    match = OPEN_RANGE.fullmatch(header.strip())
+    if match is None:
+        return header
+    start, last = int(match[1]), int(match[1]) + limit - 1
+    if match[2] and int(match[2]) <= last:
+        return header
+    return f"bytes={start}-{last}"

@@ -131,6 +131,23 @@ def test_an_issued_media_url_stops_working_when_the_right_ends(app, film, end_ri
     assert viewer.call("POST", f"/recordings/{rid}/play", json={"renewal": True}).status_code in (401, 404)
 
 
+def test_a_film_answer_carries_a_bounded_range_so_each_part_is_checked(app, film, monkeypatch):
+    from portal.storage_local import routes
+
+    monkeypatch.setattr(routes, "FILM_RANGE_MAX_BYTES", 1000)
+    viewer = ApiClient(app, film["emails"]["supervisor"])
+    url = viewer.call("POST", f"/recordings/{film['recording']}/play").get_json()["video"]
+    first = fetch(app, url, {"Range": "bytes=0-"})  # how a browser starts a film
+    assert first.status_code == 206 and first.headers["Content-Range"] == "bytes 0-999/4096"
+    assert len(first.data) == 1000
+    assert fetch(app, url, {"Range": "bytes=100-199"}).headers["Content-Range"] == "bytes 100-199/4096"
+    assert fetch(app, url, {"Range": "bytes=3500-"}).headers["Content-Range"] == "bytes 3500-4095/4096"
+    with app.app_context():
+        withdraw_consent(app, film)
+        db.session.commit()
+    assert fetch(app, url, {"Range": "bytes=1000-"}).status_code == 403  # the rest is not served
+
+
 def test_another_viewers_url_stops_with_their_right_not_with_mine(app, film):
     rid = film["recording"]
     leader_urls = ApiClient(app, film["emails"]["uploader"]).call("POST", f"/recordings/{rid}/play").get_json()
