@@ -100,7 +100,7 @@ class Config:
         # upload is aborted by the sweeper. Parts are 16-64 MiB (portal.services.storage).
         self.UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_GB", 20) * 10**9
         self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
-        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
+        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 60)  # at most 60: portal.services.playback
         self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
         # Uploads with no stored byte for this long are listed for admins on the films-to-fix page.
         self.UPLOAD_STUCK_HOURS = env_int("UPLOAD_STUCK_HOURS", 24)

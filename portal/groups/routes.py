@@ -44,9 +44,7 @@ def _fill_choices(form):
     leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
     form.uploader.choices = leaders
     form.co_leader.choices = leaders
-    form.technical_assistant.choices = [(0, _("None"))] + [
-        (u.id, u.name) for u in db.session.scalars(
-            db.select(User).where(User.organisation_id == org_id, User.active.is_(True)).order_by(User.name))]
+    form.technical_assistant.choices = [(0, _("None"))] + [(u.id, u.name) for u in groups.people(org_id)]
     form.supervisors.choices = [(u.id, u.name) for u in groups.people(org_id, "supervisor")]
 
 

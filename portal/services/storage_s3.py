@@ -200,7 +200,7 @@ class S3Storage(Storage):
             if answer.get("Errors"):
                 raise StorageError(f"could not delete {len(answer['Errors'])} objects under {prefix}")
 
-    def presign_get(self, key, expires_in, filename=None):
+    def presign_get(self, key, expires_in, filename=None, claims=None):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)

@@ -84,6 +84,26 @@ def test_econnect_needs_a_technical_assistant(app, factory):
                                 "regular")
 
 
+def test_the_service_refuses_people_of_another_organisation(app, factory):
+    ids = make_group(app, factory)
+    other = make_group(app, factory, tag="b", password=None)
+    with app.test_request_context():
+        program = programs.seed_programs()[0]
+        organisation = db.session.get(Organisation, ids["org"])
+        user = lambda key, of=ids: db.session.get(User, of[key])  # noqa: E731
+        for extra in [{"technical_assistant": user("admin", other)}, {"supervisors": [user("admin", other)]}]:
+            with pytest.raises(groups.GroupError):
+                groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
+                                    user("uploader"), user("co_leader"), "regular", **extra)
+        with pytest.raises(groups.GroupError):
+            groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
+                                user("uploader"), user("co_leader", other), "regular")
+        group = groups.create_group(user("admin"), organisation, program, "Egen", date(2026, 2, 1),
+                                    user("uploader"), user("co_leader"), "regular",
+                                    technical_assistant=user("admin"), supervisors=[user("supervisor", other)])
+        assert group.technical_assistant_id == ids["admin"]
+
+
 def gate(app, user_id, session_id):
     with app.test_request_context():
         return consent.upload_gate(db.session.get(User, user_id), db.session.get(GroupSession, session_id))
