@@ -54,3 +54,8 @@ def init_app(app):
 def start_of_day(value):
     """The UTC moment the user's local day ``value`` (a date) begins, for filtering by date."""
     return datetime.combine(value, time.min, tzinfo=get_timezone()).astimezone(UTC)
+
+
+def today():
+    """Today's date where the user is (Stockholm's date, not the server's or UTC's)."""
+    return datetime.now(get_timezone()).date()
