@@ -56,8 +56,7 @@ class ConsentForm(FlaskForm):
 class GroupConsentForm(FlaskForm):
     """The group consent page: the version applies to every row; the rows are read by the view."""
 
-    info_version = StringField(_l("Version of the information text"),
-                               validators=[DataRequired(), Length(max=40)],
+    info_version = StringField(_l("Version of the information text"),  # checked by the service, with the rows
                                description=_l("The written information about filming that the participants got "
                                               "before consenting, such as its date or number. It shows later "
                                               "which text each consent refers to. Your organisation's "

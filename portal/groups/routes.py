@@ -150,6 +150,13 @@ def _consent_rows_from(form_data, group):
     return rows
 
 
+def _registered_message(registered):
+    if not registered:
+        return _("Nothing was registered: tick \"Consent given\" on the rows to register."), "info"
+    return ngettext("The consent of %(num)d participant is registered.",
+                    "The consent of %(num)d participants is registered.", len(registered)), "success"
+
+
 @bp.route("/<int:group_id>/consent", methods=["GET", "POST"])
 def group_consent(group_id):
     """Register the consent of several participants in one go, one row each. :raise 404, 403:"""
@@ -163,19 +170,18 @@ def group_consent(group_id):
         except consent.ConsentError as error:
             flash(error.message, "error")
         else:
-            if not errors:
+            version_error = errors.pop("info_version", None)
+            if version_error:
+                form.info_version.errors = [version_error]
+            if not errors and not version_error:
                 db.session.commit()
-                if registered:
-                    flash(ngettext("The consent of %(num)d participant is registered.",
-                                   "The consent of %(num)d participants is registered.", len(registered)),
-                          "success")
-                else:
-                    flash(_("Nothing was registered: tick \"Consent given\" on the rows to register."), "info")
+                flash(*_registered_message(registered))
                 return redirect(url_for("groups.group_consent", group_id=group.id))
             flash(ngettext("%(num)d row could not be saved, so nothing was registered. Correct the row "
                            "marked below and save again.",
                            "%(num)d rows could not be saved, so nothing was registered. Correct the rows "
-                           "marked below and save again.", len(errors)), "error")
+                           "marked below and save again.", len(errors)) if errors else
+                  _("Nothing was registered: enter the version of the information text and save again."), "error")
     return render_template("groups/consent.html", group=group, form=form, rows=consent.consent_rows(group),
                            errors=errors, entered=request.form if form.is_submitted() else None,
                            methods=method_choices(), method_names=dict(method_choices()),

@@ -83,10 +83,15 @@ def check_consent(on_date, method, info_version, timecode=None):
     timecode = (timecode or "").strip() or None
     if method == "oral_on_film" and (timecode is None or not TIMECODE_RE.match(timecode)):
         raise ConsentError(_("Oral consent on film needs the timecode where it is given, such as 0:02:15."))
-    info_version = (info_version or "").strip()
+    return timecode, check_info_version(info_version)
+
+
+def check_info_version(info_version):
+    """The stripped version of the information text. :raise ConsentError: when empty or too long."""
+    info_version = (info_version or "").strip() if isinstance(info_version, str) else ""
     if not info_version or len(info_version) > 40:
         raise ConsentError(_("Enter the version of the information text (at most 40 characters)."))
-    return timecode, info_version
+    return info_version
 
 
 def give_consent(participant, on_date, method, info_version, actor, timecode=None):
@@ -209,11 +214,17 @@ def give_group_consent(group, rows, info_version, actor):
 
     ``rows`` are ``ConsentRow``; rows not marked ``given`` and participants who already have
     consent are left alone. Returns ``(registered, errors)``: the participants whose consent was
-    registered, and ``{participant_id: message}`` for each row that could not be saved (then
-    nothing is saved, so the leader corrects those rows and sends the page again).
+    registered, and ``{participant_id: message}`` for each row that could not be saved, plus
+    ``{"info_version": message}`` for a missing version (then nothing is saved, so the leader
+    corrects what is marked and sends the page again).
     """
     participants = {p.id: p for p in group.participants}
     wanted, errors = [], {}
+    try:
+        info_version = check_info_version(info_version)
+    except ConsentError as error:
+        errors["info_version"] = error.message
+        info_version = "-"  # still check the rows, so every mistake shows at once
     for row in rows:
         participant = participants.get(row.participant_id)
         if participant is None:

@@ -136,3 +136,15 @@ def test_an_empty_group_says_what_to_do(app, factory):
     ids = make_group(app, factory, tag="e")
     html = login(app, "lena-e@example.org").get(f"/groups/{ids['group']}/consent").get_data(as_text=True)
     assert "Gruppen har inga deltagare än. Lägg till dem med kod" in html
+
+
+def test_a_missing_version_and_a_bad_row_show_at_once(app, group):
+    p = group["participants"]
+    client = login(app, "lena-a@example.org")
+    url = f"/groups/{group['group']}/consent"
+    page = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)), "info_version": " ",
+                                  f"p{p['A1']}-given": "y", f"p{p['A1']}-on_date": "2026-01-10",
+                                  f"p{p['A1']}-method": "fax"}).get_data(as_text=True)
+    assert "1 rad kunde inte sparas" in page and "Välj hur samtycket lämnades." in page
+    assert re.search(r'id="info_version-errors" class="field-error">Ange versionen av informationstexten', page)
+    assert consents_of(app, p["A1"]) == []
