@@ -40,8 +40,7 @@ def test_leader_registers_consent_for_the_whole_group(page, app, factory):
     page.get_by_role("button", name="Spara samtyckena").click()
 
     expect(page.locator(".flash-error")).to_contain_text("1 rad kunde inte sparas, så inget registrerades.")
-    row = page.locator("tr[data-participant='C3']")
-    expect(row.get_by_role("alert")).to_contain_text("tidkoden")
+    expect(page.locator("tr[data-error-for='C3']").get_by_role("alert")).to_contain_text("C3: Muntligt samtycke")
     expect(page.get_by_label("Samtycke lämnat av A1")).to_be_checked()  # nothing the leader typed is lost
     expect(page.get_by_label("Datum för samtycket från A1")).to_have_value("2026-01-10")
 

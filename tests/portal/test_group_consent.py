@@ -94,8 +94,9 @@ def test_leader_registers_the_group_on_one_page(app, group):
                                  f"p{p['B2']}-method": "digital"})
     page = bad.get_data(as_text=True)
     assert bad.status_code == 200 and "1 rad kunde inte sparas" in page
-    row = re.search(r'<tr data-participant="B2" class="row-error">(.*?)</tr>', page, re.S).group(1)
-    assert "Ange datum för samtycket." in row and 'aria-invalid="true"' in row
+    row = re.search(r'<tr data-participant="B2" class="row-error">(.*?)</tr>\s*<tr data-error-for="B2">(.*?)</tr>',
+                    page, re.S)
+    assert 'aria-invalid="true"' in row.group(1) and "B2: Ange datum för samtycket." in row.group(2)
     assert f'id="p{p["A1"]}-given" ' in page and "checked" in re.search(
         r'<tr data-participant="A1">(.*?)</tr>', page, re.S).group(1)  # what was entered stays
     assert consents_of(app, p["A1"]) == []
