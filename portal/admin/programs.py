@@ -118,7 +118,8 @@ def edit_program(program_id):
     form = ProgramForm(obj=program)
     if form.validate_on_submit():
         if form.group_size_min.data > form.group_size_max.data:
-            flash(_("The smallest group size cannot be larger than the largest."), "error")
+            flash(_("The smallest group size is larger than the largest. Swap the two numbers and save again."),
+                  "error")
         else:
             form.populate_obj(program)
             audit.record("program.update", program)
