@@ -220,7 +220,7 @@ def confirm(session_id):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("Attendance and consent are confirmed for session %(n)d.", n=group_session.number),
+            flash(_("Attendance and consent are confirmed for %(session)s.", session=group_session.title),
                   "success")
             return redirect(url_for("groups.show", group_id=group_session.group_id))
     return render_template("groups/confirm.html", group_session=group_session, form=form,
@@ -235,7 +235,7 @@ def session_date(session_id):
     if form.validate_on_submit():
         groups.set_session_date(group_session, form.date.data, current_user)
         db.session.commit()
-        flash(_("The date of session %(n)d is saved.", n=group_session.number), "success")
+        flash(_("The date of %(session)s is saved.", session=group_session.title), "success")
     return redirect(url_for("groups.show", group_id=group_session.group_id))
 
 
