@@ -206,7 +206,7 @@ class ConsentRow(NamedTuple):
 def consent_rows(group):
     """The group's participants for the group consent page, each with its latest consent row
     (None when never registered)."""
-    return [(p, p.consents[-1] if p.consents else None) for p in group.participants]
+    return [(p, p.latest_consent) for p in group.participants]
 
 
 def give_group_consent(group, rows, info_version, actor):
