@@ -25,11 +25,11 @@ CODES = {
 def messages():
     """Translated explanations, looked up per request so they follow the locale."""
     return {
-        400: _("The request could not be understood."),
-        403: _("You do not have access to this page."),
+        400: _("The request could not be understood. Go back, reload the page and try again."),
+        403: _("You do not have access to this page. If you need it, ask your organisation's administrator."),
         404: _("The page could not be found. It may have been moved, or you may not have access."),
-        405: _("That action is not allowed here."),
-        413: _("The request is too large."),
+        405: _("That action is not allowed here. Go back and use the buttons on the page."),
+        413: _("The request is too large. Send less at a time and try again."),
         429: _("Too many attempts. Wait a few minutes and try again."),
         500: _("Something went wrong on our side. Try again in a moment; the error has been logged."),
     }

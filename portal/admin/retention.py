@@ -5,6 +5,7 @@ withdrawal of consent. Every deletion asks for the password again and for a conf
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField
@@ -101,8 +102,9 @@ def legal_hold(recording_id):
 
 def _deleted_message(receipts):
     numbers = ", ".join(str(receipt.id) for receipt in receipts)
-    return _("%(n)d film(s) deleted. Receipt number(s) in the audit log: %(numbers)s.", n=len(receipts),
-             numbers=numbers)
+    return ngettext("%(num)d film deleted. Its receipt number in the audit log: %(numbers)s.",
+                    "%(num)d films deleted. Their receipt numbers in the audit log: %(numbers)s.", len(receipts),
+                    numbers=numbers)
 
 
 def _failed():
@@ -151,7 +153,8 @@ def delete_withdrawn_session(session_id):
             if receipts:
                 flash(_deleted_message(receipts), "success")
             if held:
-                flash(_("%(n)d film(s) are under a legal hold and were kept.", n=len(held)), "error")
+                flash(ngettext("%(num)d film is under a legal hold and was kept.",
+                               "%(num)d films are under a legal hold and were kept.", len(held)), "error")
             return redirect(url_for("admin.groups_overview"))
     return render_template("admin/retention_delete.html", form=form, films=retention.live_films(group_session),
                            group_session=group_session, withdrawal=True,

@@ -1,17 +1,21 @@
 """Views of the groups blueprint: thin, the rules live in portal.permissions and the work in
 portal.services.groups and portal.services.consent."""
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from portal import permissions
+from portal import clock, permissions
 from portal.extensions import db
 from portal.groups import bp
 from portal.groups.forms import (
     AttendanceForm,
     ConsentForm,
     EvaluationForm,
+    GroupConsentForm,
     GroupForm,
     ParticipantForm,
     SessionDateForm,
@@ -146,6 +150,58 @@ def participant(participant_id):
                            manage=permissions.can_manage_group(current_user, participant.group))
 
 
+def _consent_rows_from(form_data, group):
+    """The group consent page's rows as ``consent.ConsentRow``; a date that is not one is None."""
+    rows = []
+    for participant in group.participants:
+        prefix = f"p{participant.id}-"
+        try:
+            on_date = date.fromisoformat(form_data.get(prefix + "on_date", ""))
+        except ValueError:
+            on_date = None
+        rows.append(consent.ConsentRow(participant.id, form_data.get(prefix + "given") == "y", on_date,
+                                       form_data.get(prefix + "method", ""), form_data.get(prefix + "timecode")))
+    return rows
+
+
+def _registered_message(registered):
+    if not registered:
+        return _("Nothing was registered: tick \"Consent given\" on the rows to register."), "info"
+    return ngettext("The consent of %(num)d participant is registered.",
+                    "The consent of %(num)d participants is registered.", len(registered)), "success"
+
+
+@bp.route("/<int:group_id>/consent", methods=["GET", "POST"])
+def group_consent(group_id):
+    """Register the consent of several participants in one go, one row each. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = GroupConsentForm(info_version=group.organisation.consent_text_version)
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            registered, errors = consent.give_group_consent(group, _consent_rows_from(request.form, group),
+                                                            form.info_version.data, current_user)
+        except consent.ConsentError as error:
+            flash(error.message, "error")
+        else:
+            version_error = errors.pop("info_version", None)
+            if version_error:
+                form.info_version.errors = [version_error]
+            if not errors and not version_error:
+                db.session.commit()
+                flash(*_registered_message(registered))
+                return redirect(url_for("groups.group_consent", group_id=group.id))
+            flash(ngettext("%(num)d row could not be saved, so nothing was registered. Correct the row "
+                           "marked below and save again.",
+                           "%(num)d rows could not be saved, so nothing was registered. Correct the rows "
+                           "marked below and save again.", len(errors)) if errors else
+                  _("Nothing was registered: enter the version of the information text and save again."), "error")
+    return render_template("groups/consent.html", group=group, form=form, rows=consent.consent_rows(group),
+                           errors=errors, entered=request.form if form.is_submitted() else None,
+                           methods=method_choices(), method_names=dict(method_choices()),
+                           today=clock.today())
+
+
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 def withdraw(participant_id):
     """Register a withdrawal; playback of the sessions attended is blocked. :raise 404, 403:"""
@@ -158,7 +214,8 @@ def withdraw(participant_id):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("The withdrawal is registered. Playback of %(n)d session(s) is blocked.", n=len(blocked)),
+            flash(ngettext("The withdrawal is registered. Playback of %(num)d session is blocked.",
+                           "The withdrawal is registered. Playback of %(num)d sessions is blocked.", len(blocked)),
                   "success")
     return redirect(url_for("groups.participant", participant_id=participant.id))
 
@@ -177,7 +234,7 @@ def confirm(session_id):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("Attendance and consent are confirmed for session %(n)d.", n=group_session.number),
+            flash(_("Attendance and consent are confirmed for %(session)s.", session=group_session.title),
                   "success")
             return redirect(url_for("groups.show", group_id=group_session.group_id))
     return render_template("groups/confirm.html", group_session=group_session, form=form,
@@ -192,7 +249,7 @@ def session_date(session_id):
     if form.validate_on_submit():
         groups.set_session_date(group_session, form.date.data, current_user)
         db.session.commit()
-        flash(_("The date of session %(n)d is saved.", n=group_session.number), "success")
+        flash(_("The date of %(session)s is saved.", session=group_session.title), "success")
     return redirect(url_for("groups.show", group_id=group_session.group_id))
 
 

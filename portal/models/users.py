@@ -36,6 +36,9 @@ class Organisation(db.Model):
     retention_days = db.Column(db.Integer)
     keep_originals = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     deletion_warning_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
+    # The current version of the written information about filming that participants get before
+    # they consent; the group consent page fills it in for the leader.
+    consent_text_version = db.Column(db.String(40))
 
     users = db.relationship("User", back_populates="organisation")
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 
-from portal import permissions
+from portal import clock, permissions
 from portal.extensions import db
 from portal.models import Consent, ConsentConfirmation, Group, GroupSession, Participant
 from portal.models.base import utcnow
@@ -72,18 +72,31 @@ def add_participant(group, code, actor):
     return participant
 
 
-def give_consent(participant, on_date, method, info_version, actor, timecode=None):
-    """Record that ``participant`` consented to filming. :raise ConsentError: on a bad field."""
+def check_consent(on_date, method, info_version, timecode=None):
+    """The cleaned ``(timecode, info_version)`` of a consent. :raise ConsentError: on a bad field."""
     if not isinstance(on_date, date):
         raise ConsentError(_("Enter the date of the consent."))
+    if on_date > clock.today():
+        raise ConsentError(_("The date of the consent is in the future. Enter the day it was given."))
     if method not in CONSENT_METHODS:
         raise ConsentError(_("Choose how the consent was given."))
     timecode = (timecode or "").strip() or None
     if method == "oral_on_film" and (timecode is None or not TIMECODE_RE.match(timecode)):
         raise ConsentError(_("Oral consent on film needs the timecode where it is given, such as 0:02:15."))
-    info_version = (info_version or "").strip()
+    return timecode, check_info_version(info_version)
+
+
+def check_info_version(info_version):
+    """The stripped version of the information text. :raise ConsentError: when empty or too long."""
+    info_version = (info_version or "").strip() if isinstance(info_version, str) else ""
     if not info_version or len(info_version) > 40:
         raise ConsentError(_("Enter the version of the information text (at most 40 characters)."))
+    return info_version
+
+
+def give_consent(participant, on_date, method, info_version, actor, timecode=None):
+    """Record that ``participant`` consented to filming. :raise ConsentError: on a bad field."""
+    timecode, info_version = check_consent(on_date, method, info_version, timecode)
     consent = Consent(participant=participant, kind=GIVEN, on_date=on_date, method=method,
                       timecode=timecode if method == "oral_on_film" else None,
                       info_version=info_version, registered_by_id=actor.id)
@@ -178,3 +191,64 @@ def withdrawal_actions_pending(organisation):
         db.select(GroupSession).join(Group)
         .where(Group.organisation_id == organisation.id, GroupSession.playback_blocked_at.is_not(None))
         .order_by(GroupSession.playback_blocked_at.desc())).all()
+
+
+class ConsentRow(NamedTuple):
+    """One row of the group consent page, as the leader filled it in."""
+
+    participant_id: int
+    given: bool
+    on_date: date | None
+    method: str
+    timecode: str | None = None
+
+
+def consent_rows(group):
+    """The group's participants for the group consent page, each with its latest consent row
+    (None when never registered)."""
+    return [(p, p.latest_consent) for p in group.participants]
+
+
+def give_group_consent(group, rows, info_version, actor):
+    """Register consent for several participants at once, all or nothing.
+
+    ``rows`` are ``ConsentRow``; rows not marked ``given`` and participants who already have
+    consent are left alone. Returns ``(registered, errors)``: the participants whose consent was
+    registered, and ``{participant_id: message}`` for each row that could not be saved, plus
+    ``{"info_version": message}`` for a missing version (then nothing is saved, so the leader
+    corrects what is marked and sends the page again).
+    """
+    participants = {p.id: p for p in group.participants}
+    wanted, errors = [], {}
+    try:
+        info_version = check_info_version(info_version)
+    except ConsentError as error:
+        errors["info_version"] = error.message
+        info_version = "-"  # still check the rows, so every mistake shows at once
+    for row in rows:
+        participant = participants.get(row.participant_id)
+        if participant is None:
+            raise ConsentError(_("Some of the participants are not in this group."), code="unknown_participant")
+        if not row.given or participant.has_consent:
+            continue
+        try:
+            check_consent(row.on_date, row.method, info_version, row.timecode)
+        except ConsentError as error:
+            errors[participant.id] = error.message
+        else:
+            wanted.append((participant, row))
+    if errors:
+        return [], errors
+    for participant, row in wanted:
+        give_consent(participant, row.on_date, row.method, info_version, actor, timecode=row.timecode)
+    return [p for p, _row in wanted], {}
+
+
+def set_consent_text_version(organisation, version, actor):
+    """Set the organisation's current version of the information text. :raise ConsentError:"""
+    version = (version or "").strip()
+    if not version or len(version) > 40:
+        raise ConsentError(_("Enter the version of the information text (at most 40 characters)."))
+    before = organisation.consent_text_version
+    organisation.consent_text_version = version
+    audit.record("organisation.consent_text_version", organisation, actor=actor, before=before, after=version)

@@ -294,7 +294,7 @@ def to_pdf(export):
     grey = (90, 90, 90)
     for part in export.sessions:
         group_session, record = part.group_session, part.record
-        writer.para(_("Session %(n)d: %(title)s", n=group_session.number, title=group_session.title),
+        writer.para(group_session.title,
                     size=13, style="B", gap=1)
         facts = [group_session.date.isoformat(), supervision.status_text(part.status)]
         if record is not None and record.meeting_date:

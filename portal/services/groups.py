@@ -51,7 +51,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
             raise GroupError(_("Both leaders must be trained for eConnect. An administrator marks the training "
                                "on the person's page."))
     if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
-        raise GroupError(_("You must be one of the group's leaders."))
+        raise GroupError(_("You must be one of the group's leaders: choose yourself as the uploader or the co-leader."))
     group = Group(organisation=organisation, program=program, title=title[:200],
                   language=(language or "sv")[:40], interpreter=bool(interpreter),
                   start_date=start_date, purpose=purpose, co_leader_may_upload=bool(co_leader_may_upload),
@@ -100,7 +100,8 @@ def check_people(organisation, uploader, co_leader, technical_assistant=None, su
     """
     for person in (uploader, co_leader):
         if not belongs_to(person, organisation) or not person.has_role("leader"):
-            raise GroupError(_("Both leaders must be group leaders of the organisation."))
+            raise GroupError(_("Both leaders must be group leaders of the organisation. Choose two people with the "
+                               "leader role, or ask an administrator to give it."))
     if uploader.id == co_leader.id:
         raise GroupError(_("Choose two different leaders."))
     if technical_assistant is not None and not belongs_to(technical_assistant, organisation):

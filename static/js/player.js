@@ -526,7 +526,7 @@
   function metaLine(comment) {
     const when = new Date(comment.created_at);
     const date = Number.isNaN(when.getTime()) ? "" : when.toLocaleString(document.documentElement.lang,
-      { dateStyle: "medium", timeStyle: "short" });
+      { dateStyle: "medium", timeStyle: "short", timeZone: text.timeZone });
     return el("p", { className: "comment-meta" },
       el("strong", { text: comment.author.name || "–" }), ` · ${date}`,
       comment.updated_at ? ` · ${text.edited}` : null);
