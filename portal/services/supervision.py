@@ -21,7 +21,7 @@ from portal.models.supervision import (
     Comment,
     SessionSupervision,
 )
-from portal.services import audit, notifications
+from portal.services import audit, notifications, retention
 
 MAX_SUMMARY = 20000
 STATUS_TEXT = {
@@ -74,6 +74,7 @@ def save(user, group_session, summary, meeting_date=None, status=None, publish=F
                  group_session_id=group_session.id, status=record.status)
     if first_publication:
         notifications.feedback_published(group_session)
+        retention.start_clocks(group_id=group_session.group_id)
     return record
 
 
