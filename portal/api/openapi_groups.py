@@ -122,11 +122,13 @@ GROUP_PATHS = {
                                **_errors(400, 403, 404, 422)}},
     },
     "/participants/{participant_id}/withdraw": {
-        "post": {"summary": "Register a withdrawal; blocks playback of the sessions attended",
+        "post": {"summary": "Register a withdrawal: stops playback of the films of the sessions attended and "
+                            "deletes them after the grace period (delete_after)",
                  "operationId": "withdrawConsent", "parameters": [_id("participant_id")],
                  "requestBody": _body({"type": "object", "required": ["date"], "properties": {"date": DATE}}),
                  "responses": {"200": _json({"type": "object", "properties": {
-                     "participant": _ref("Participant"), "blocked_session_ids": IDS}}, "Withdrawn"),
+                     "participant": _ref("Participant"), "blocked_session_ids": IDS, "recording_ids": IDS,
+                     "delete_after": {"type": "string", "format": "date-time"}}}, "Withdrawn"),
                      **_errors(400, 403, 404, 409, 422)}},
     },
     "/sessions/{session_id}/consent-confirmation": {

@@ -19,7 +19,7 @@ from portal.groups.forms import (
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, groups
+from portal.services import consent, groups, withdrawal
 from portal.services import recordings as recording_service
 from portal.services.uploads import current_recording
 
@@ -88,6 +88,7 @@ def show(group_id):
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
+                           consent_state=withdrawal.session_state,
                            film_status=recording_service.status_text,
                            uploader=permissions.can_upload_to_group(current_user, group))
 
@@ -134,18 +135,30 @@ def participant(participant_id):
 
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 def withdraw(participant_id):
-    """Register a withdrawal; playback of the sessions attended is blocked. :raise 404, 403:"""
+    """Show the films a withdrawal would take and ask for confirmation; once confirmed, register
+    it: playback stops now and the films are deleted after the grace period. :raise 404, 403:"""
     participant = _get(Participant, participant_id, manage=True)
     form = WithdrawForm(prefix="withdraw")
-    if form.validate_on_submit():
-        try:
-            blocked = consent.withdraw_consent(participant, form.on_date.data, current_user)
-        except consent.ConsentError as error:
-            flash(error.message, "error")
+    if not form.validate_on_submit():
+        flash(_("Enter the date of the withdrawal."), "error")
+        return redirect(url_for("groups.participant", participant_id=participant.id))
+    if not form.confirmed.data:
+        return render_template("groups/withdraw_confirm.html", participant=participant, form=form,
+                               affected=withdrawal.affected(participant),
+                               grace_days=withdrawal.grace_days(participant.group.organisation),
+                               film_status=recording_service.status_text)
+    try:
+        registered = withdrawal.register(participant, form.on_date.data, current_user)
+    except consent.ConsentError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        films = len(registered.films)
+        if films:
+            flash(_("The withdrawal is registered. Playback of %(n)d film(s) is stopped; they will be deleted "
+                    "on %(date)s.", n=films, date=registered.delete_after.date().isoformat()), "success")
         else:
-            db.session.commit()
-            flash(_("The withdrawal is registered. Playback of %(n)d session(s) is blocked.", n=len(blocked)),
-                  "success")
+            flash(_("The withdrawal is registered. No film is affected."), "success")
     return redirect(url_for("groups.participant", participant_id=participant.id))
 
 

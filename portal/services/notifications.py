@@ -32,6 +32,7 @@ RECERT_REQUESTED = "recertification_requested"
 RECERT_DUE_90 = "recertification_due_90"
 RECERT_DUE_30 = "recertification_due_30"
 DELETION_WARNING = "deletion_warning"
+CONSENT_WITHDRAWN = "consent_withdrawn"
 
 SUBJECTS = {
     FILM_READY: _l("A film is ready for supervision"),
@@ -46,6 +47,7 @@ SUBJECTS = {
     RECERT_DUE_90: _l("Your recertification is due within 90 days"),
     RECERT_DUE_30: _l("Your recertification is due within 30 days"),
     DELETION_WARNING: _l("A film will be deleted"),
+    CONSENT_WITHDRAWN: _l("A participant withdrew consent to filming"),
 }
 MESSAGES = {
     FILM_READY: _l("The film of %(session)s in the group %(group)s is ready to watch."),
@@ -68,6 +70,8 @@ MESSAGES = {
                       "your latest group soon."),
     DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
                          "organisation's retention policy. Ask an administrator if it must be kept longer."),
+    CONSENT_WITHDRAWN: _l("A participant in the group %(group)s withdrew consent to filming. Playback of the "
+                          "films of session(s) %(sessions)s is stopped; they will be deleted on %(date)s."),
 }
 
 
