@@ -17,7 +17,11 @@ def index():
     from portal.services import groups
 
     admin = permissions.is_admin(current_user)  # only admins see the organisation's lists
-    return render_template("main/index.html", led=groups.led_groups(current_user),
+    from portal.services import retention_policy
+
+    policy = (retention_policy.summary(current_user.organisation)
+              if admin and retention_policy.first_login(current_user) else None)
+    return render_template("main/index.html", retention_policy=policy, led=groups.led_groups(current_user),
                            supervised=groups.supervised_groups(current_user),
                            new_groups=groups.newly_started(current_user.organisation_id) if admin else [],
                            missing_evaluations=groups.missing_evaluations(current_user.organisation_id)
