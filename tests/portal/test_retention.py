@@ -575,3 +575,20 @@ def test_the_workers_periodic_sweep_runs_retention_once_an_hour(app, factory, tm
     assert stored(app, film["folder"]) == ([], [])
     assert run_once(app, "retention", SWEEP_EVERY, retention_task) is False  # another worker did it this hour
     assert len(receipts(app, film["recording"])) == 1
+
+
+def test_an_admin_sees_the_policy_at_first_login_and_on_the_retention_page(app, factory):
+    film = ready_film(app, factory)
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(film["emails"]["admin"])
+    first = client.get("/").get_data(as_text=True)
+    assert 'id="retention-policy-notice"' in first and "90 dagar efter gruppens certifieringsbeslut" in first
+    assert "senast 365 dagar efter uppladdningen" in first and "raderas efter 7 dag(ar)" in first
+    auth.logout()
+    auth.login(film["emails"]["admin"])
+    assert 'id="retention-policy-notice"' not in client.get("/").get_data(as_text=True)
+    assert "90 dagar efter gruppens certifieringsbeslut" in client.get("/admin/retention").get_data(as_text=True)
+    leader = app.test_client()
+    AuthActions(leader).login(film["emails"]["uploader"])
+    assert 'id="retention-policy-notice"' not in leader.get("/").get_data(as_text=True)
