@@ -19,8 +19,7 @@ def index():
     admin = permissions.is_admin(current_user)  # only admins see the organisation's lists
     from portal.services import retention_policy
 
-    policy = (retention_policy.summary(current_user.organisation)
-              if admin and retention_policy.first_login(current_user) else None)
+    policy = retention_policy.at_first_login(current_user) if admin else None
     return render_template("main/index.html", retention_policy=policy, led=groups.led_groups(current_user),
                            supervised=groups.supervised_groups(current_user),
                            new_groups=groups.newly_started(current_user.organisation_id) if admin else [],

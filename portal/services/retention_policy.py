@@ -30,3 +30,10 @@ def first_login(user):
     logins = db.session.scalar(db.select(db.func.count()).select_from(AuditEvent).where(
         AuditEvent.object_type == "user", AuditEvent.object_id == user.id, AuditEvent.action == "auth.login"))
     return logins <= 1
+
+
+def at_first_login(user):
+    """The policy lines to show ``user`` (an admin) on the start page at their first login, else None.
+    Costs the same queries either way."""
+    organisation = user.organisation
+    return summary(organisation) if first_login(user) else None
