@@ -201,6 +201,18 @@ def give_consent(participant_id):
     return jsonify(participant_json(participant)), 201
 
 
+@bp.route("/participants/<int:participant_id>/withdrawal-preview")
+def withdrawal_preview(participant_id):
+    """What a withdrawal would take, to show before registering it: the films of the sessions the
+    participant attended and the grace period. Changes nothing. :raise 404, 403:"""
+    participant = _visible(Participant, participant_id)
+    permissions.require_manage_group(participant.group)
+    rows = withdrawal.affected(participant)
+    return jsonify(recording_ids=[r.id for row in rows for r in row.films],
+                   session_ids=[row.group_session.id for row in rows],
+                   grace_days=withdrawal.grace_days(participant.group.organisation))
+
+
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 def withdraw(participant_id):
     """Register a withdrawal; blocks playback of the sessions attended. :raise 404, 403, 409:"""

@@ -212,3 +212,18 @@ def test_the_group_page_shows_one_consent_state_per_session(app, factory, tmp_pa
     assert "Samtycke bekräftat" not in rows["1"]
     assert 'data-consent-state="withdrawn"' in rows["2"] and "ingen film får laddas upp" in rows["2"]
     assert "Samtycke bekräftat (1)" in rows["3"]
+
+
+def test_the_api_previews_a_withdrawal_without_changing_anything(app, factory, tmp_path):
+    from tests.films import ApiClient
+
+    film = setting(app, factory, tmp_path)
+    api = ApiClient(app, film["emails"]["uploader"])
+    preview = api.call("GET", f"/participants/{film['codes']['A1']}/withdrawal-preview").get_json()
+    assert preview == {"recording_ids": [film["recording"]], "session_ids": [film["session"]], "grace_days": 7}
+    with app.app_context():
+        assert db.session.get(Participant, film["codes"]["A1"]).has_consent
+    answer = api.call("POST", f"/participants/{film['codes']['A1']}/withdraw", json={"date": TODAY.isoformat()})
+    assert answer.get_json()["recording_ids"] == preview["recording_ids"]
+    supervisor = ApiClient(app, film["emails"]["supervisor"])
+    assert supervisor.call("GET", f"/participants/{film['codes']['A1']}/withdrawal-preview").status_code == 403
