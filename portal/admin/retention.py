@@ -67,6 +67,12 @@ def _blocked_session(session_id):
     return group_session
 
 
+@bp.app_template_global()
+def retention_policy_at_first_login(user):
+    """For the start page: the policy an admin sees at their first login (None later)."""
+    return policy_service.at_first_login(user)
+
+
 @bp.route("/retention", methods=["GET", "POST"])
 def retention_policy():
     """The organisation's retention policy, the films scheduled for deletion and legal holds."""

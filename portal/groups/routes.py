@@ -19,8 +19,9 @@ from portal.groups.forms import (
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, groups, withdrawal
+from portal.services import consent, groups
 from portal.services import recordings as recording_service
+from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
 
 
@@ -88,7 +89,7 @@ def show(group_id):
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
-                           consent_state=withdrawal.session_state,
+                           consent_state=withdrawal_service.session_state,
                            film_status=recording_service.status_text,
                            uploader=permissions.can_upload_to_group(current_user, group))
 
@@ -144,11 +145,11 @@ def withdraw(participant_id):
         return redirect(url_for("groups.participant", participant_id=participant.id))
     if not form.confirmed.data:
         return render_template("groups/withdraw_confirm.html", participant=participant, form=form,
-                               affected=withdrawal.affected(participant),
-                               grace_days=withdrawal.grace_days(participant.group.organisation),
+                               affected=withdrawal_service.affected(participant),
+                               grace_days=withdrawal_service.grace_days(participant.group.organisation),
                                film_status=recording_service.status_text)
     try:
-        registered = withdrawal.register(participant, form.on_date.data, current_user)
+        registered = withdrawal_service.register(participant, form.on_date.data, current_user)
     except consent.ConsentError as error:
         flash(error.message, "error")
     else:

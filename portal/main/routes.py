@@ -17,10 +17,7 @@ def index():
     from portal.services import groups
 
     admin = permissions.is_admin(current_user)  # only admins see the organisation's lists
-    from portal.services import retention_policy
-
-    policy = retention_policy.at_first_login(current_user) if admin else None
-    return render_template("main/index.html", retention_policy=policy, led=groups.led_groups(current_user),
+    return render_template("main/index.html", led=groups.led_groups(current_user),
                            supervised=groups.supervised_groups(current_user),
                            new_groups=groups.newly_started(current_user.organisation_id) if admin else [],
                            missing_evaluations=groups.missing_evaluations(current_user.organisation_id)

@@ -48,12 +48,10 @@ log = logging.getLogger(__name__)
 RETENTION = "retention"
 CONSENT_WITHDRAWN = "consent_withdrawn"
 ADMIN_REQUEST = "admin_request"
-REPLACED = "replaced"  # a leader replaced or removed the session's film
 REASONS = {
     RETENTION: _l("Retention period ended"),
     CONSENT_WITHDRAWN: _l("Consent withdrawn"),
     ADMIN_REQUEST: _l("Deleted by an administrator"),
-    REPLACED: _l("Replaced or removed by a leader"),
 }
 MAX_KEYS_IN_RECEIPT = 200
 
@@ -186,8 +184,8 @@ def delete_recording(recording, actor, reason):
     """Delete every object and unfinished upload of ``recording`` and keep its row as a tombstone,
     with one ``recording.deleted`` receipt in the audit log. Commits.
 
-    The one deletion every path uses (retention, withdrawal, a leader's replacement with
-    ``REPLACED``, an admin): the film's comments, replies, private notes, playback positions and
+    The one deletion every path uses (retention, withdrawal, a leader's replacement, an admin):
+    the film's comments, replies, private notes, playback positions and
     notices go with it (``deletion.forget_film``), as do its poster, storyboard and derived files.
 
     Safe to run again: on a tombstone it empties the folder once more and writes no receipt.

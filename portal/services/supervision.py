@@ -70,11 +70,12 @@ def save(user, group_session, summary, meeting_date=None, status=None, publish=F
     if first_publication:
         record.published_at = utcnow()
     db.session.flush()
+    if first_publication:  # a group without certification starts its films' retention clock here
+        retention.start_clocks(group_id=group_session.group_id)
     audit.record("supervision.publish" if first_publication else "supervision.update", record, actor=user,
                  group_session_id=group_session.id, status=record.status)
     if first_publication:
         notifications.feedback_published(group_session)
-        retention.start_clocks(group_id=group_session.group_id)
     return record
 
 

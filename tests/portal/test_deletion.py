@@ -162,7 +162,7 @@ def test_a_blocked_films_comments_are_in_no_export(app, factory, tmp_path):
         "Samtycket återkallades: filmen och dess kommentarer är utelämnade."]
 
 
-@pytest.mark.parametrize("reason", [retention.RETENTION, retention.CONSENT_WITHDRAWN, retention.REPLACED])
+@pytest.mark.parametrize("reason", [retention.RETENTION, retention.CONSENT_WITHDRAWN, retention.ADMIN_REQUEST])
 def test_every_path_forgets_the_comments(app, factory, tmp_path, reason):
     film = film_with_everything(app, factory, tmp_path)
     with app.app_context():
