@@ -70,7 +70,7 @@ class SessionPart:
 
     def film_notes(self):
         """What the export says about the session's film in place of anything of it."""
-        notes = [_("The film was deleted on %(date)s.", date=_when(moment)) for moment in self.deleted_films]
+        notes = [_("The session's film was deleted on %(date)s.", date=_when(moment)) for moment in self.deleted_films]
         if self.blocked and not notes:
             notes.append(_("Consent was withdrawn: the film and its comments are left out."))
         return notes
