@@ -102,9 +102,6 @@ class Config:
         self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
         self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
         self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
-        # Days between a withdrawal of consent and the deletion of its films (an organisation may
-        # set its own); 0 deletes them within a minute.
-        self.WITHDRAWAL_GRACE_DAYS = env_int("WITHDRAWAL_GRACE_DAYS", 7)
         # Smallest part but the last one, as S3 requires; tests lower it for the local backend.
         self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024
         # Largest part the local backend accepts in one signed PUT (the top of the 16-64 MiB range).
@@ -120,6 +117,9 @@ class Config:
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
         self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
+        # Days between a withdrawal of consent and the deletion of its films (an organisation may
+        # set its own); 0 deletes them by the next reconciler round, within a minute.
+        self.WITHDRAWAL_GRACE_DAYS = env_int("WITHDRAWAL_GRACE_DAYS", 7)
         # Seconds before each automatic retry of a failed processing run (three retries). The
         # second retry comes 70 s after the first failure, so a storage outage of a minute is
         # outlived without anyone pressing "retry".

@@ -29,9 +29,10 @@ class Organisation(db.Model):
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     # Two-factor login is required for admins and supervisors; for leaders when this is set.
     leaders_require_2fa = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
-    # Retention: films are deleted this many days after their clock started (feedback published or
-    # the group's certification decision), and at most retention_max_days after upload.
+    # Retention: films are deleted this many days after the session's supervision is done or the
+    # certification decision (the clock, stored once per film: portal.services.retention).
     retention_days = db.Column(db.Integer, default=90, server_default="90")
+    # ... and at most this many days after upload, whatever their state.
     retention_max_days = db.Column(db.Integer, nullable=False, default=365, server_default="365")
     # Days between a withdrawal of consent and the deletion of its films; None: WITHDRAWAL_GRACE_DAYS.
     withdrawal_grace_days = db.Column(db.Integer)

@@ -51,17 +51,18 @@ def make_objects(app, factory, tag, org_id=None):
         certification = Certification(leader_id=ids["uploader"], organisation_id=ids["org"], program_id=program.id,
                                       group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
                                       valid_until=date(2029, 3, 1))
-        meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
-        db.session.add_all([source, comment, participant, certification, meeting])
         withdrawn = Consent(participant=participant, kind="withdrawn", on_date=date(2026, 2, 1))
         withdrawal = ConsentWithdrawal(participant=participant, consent=withdrawn, delete_after=utcnow())
-        db.session.add_all([withdrawn, withdrawal])
+        db.session.add(withdrawal)
+        meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
+        db.session.add_all([source, comment, participant, certification, meeting])
         db.session.commit()
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
-                  "meeting_id": meeting.id, "withdrawal_id": withdrawal.id}
+                  "meeting_id": meeting.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
+        values["withdrawal_id"] = withdrawal.id
     return values, emails
 
 
