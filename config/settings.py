@@ -119,6 +119,9 @@ class Config:
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
         self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
+        # Days between a withdrawal of consent and the deletion of its films (an organisation may
+        # set its own); 0 deletes them by the next reconciler round, within a minute.
+        self.WITHDRAWAL_GRACE_DAYS = env_int("WITHDRAWAL_GRACE_DAYS", 7)
         # Seconds before each automatic retry of a failed processing run (three retries). The
         # second retry comes 70 s after the first failure, so a storage outage of a minute is
         # outlived without anyone pressing "retry".

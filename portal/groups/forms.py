@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -65,6 +66,7 @@ class GroupConsentForm(FlaskForm):
 
 class WithdrawForm(FlaskForm):
     on_date = DateField(_l("Date of withdrawal"), validators=[DataRequired()])
+    confirmed = HiddenField()  # "1" once the affected films were shown and confirmed
 
 
 class AttendanceForm(FlaskForm):

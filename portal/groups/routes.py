@@ -25,6 +25,7 @@ from portal.groups.forms import (
 from portal.models import Group, GroupSession, Participant, Program, User
 from portal.services import consent, film_state, groups
 from portal.services import recordings as recording_service
+from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
 
 
@@ -90,6 +91,7 @@ def show(group_id):
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
+                           consent_state=withdrawal_service.session_state,
                            film_status=recording_service.status_text,
                            uploader=permissions.can_upload_to_group(current_user, group),
                            attempts=film_state.last_attempts(group), reason=recording_service.reason_text,
@@ -204,19 +206,32 @@ def group_consent(group_id):
 
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 def withdraw(participant_id):
-    """Register a withdrawal; playback of the sessions attended is blocked. :raise 404, 403:"""
+    """Show the films a withdrawal would take and ask for confirmation; once confirmed, register
+    it: playback stops now and the films are deleted after the grace period. :raise 404, 403:"""
     participant = _get(Participant, participant_id, manage=True)
     form = WithdrawForm(prefix="withdraw")
-    if form.validate_on_submit():
-        try:
-            blocked = consent.withdraw_consent(participant, form.on_date.data, current_user)
-        except consent.ConsentError as error:
-            flash(error.message, "error")
+    if not form.validate_on_submit():
+        flash(_("Enter the date of the withdrawal."), "error")
+        return redirect(url_for("groups.participant", participant_id=participant.id))
+    if not form.confirmed.data:
+        return render_template("groups/withdraw_confirm.html", participant=participant, form=form,
+                               affected=withdrawal_service.affected(participant),
+                               grace_days=withdrawal_service.grace_days(participant.group.organisation),
+                               film_status=recording_service.status_text)
+    try:
+        registered = withdrawal_service.register(participant, form.on_date.data, current_user)
+    except consent.ConsentError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        films = len(registered.films)
+        if films:
+            flash(ngettext("The withdrawal is registered. Playback of %(num)d film is stopped; it will be deleted "
+                           "on %(date)s.",
+                           "The withdrawal is registered. Playback of %(num)d films is stopped; they will be deleted "
+                           "on %(date)s.", films, date=clock.day(registered.delete_after)), "success")
         else:
-            db.session.commit()
-            flash(ngettext("The withdrawal is registered. Playback of %(num)d session is blocked.",
-                           "The withdrawal is registered. Playback of %(num)d sessions is blocked.", len(blocked)),
-                  "success")
+            flash(_("The withdrawal is registered. No film is affected."), "success")
     return redirect(url_for("groups.participant", participant_id=participant.id))
 
 

@@ -32,8 +32,12 @@ class Organisation(db.Model):
     # (an audited setting on the admin's policy page).
     leaders_require_2fa = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     # Retention: films are deleted this many days after the session's supervision is done or the
-    # certification decision; None keeps them until deleted by hand.
-    retention_days = db.Column(db.Integer)
+    # certification decision (the clock, stored once per film: portal.services.retention).
+    retention_days = db.Column(db.Integer, default=90, server_default="90")
+    # ... and at most this many days after upload, whatever their state.
+    retention_max_days = db.Column(db.Integer, nullable=False, default=365, server_default="365")
+    # Days between a withdrawal of consent and the deletion of its films; None: WITHDRAWAL_GRACE_DAYS.
+    withdrawal_grace_days = db.Column(db.Integer)
     keep_originals = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     deletion_warning_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
     # The current version of the written information about filming that participants get before

@@ -14,8 +14,9 @@ from flask_babel import gettext as _
 from portal import clock, permissions
 from portal.extensions import db
 from portal.models import Consent, ConsentConfirmation, Group, GroupSession, Participant
-from portal.models.base import utcnow
+from portal.models.base import as_utc, utcnow
 from portal.models.groups import CONSENT_METHODS, GIVEN, WITHDRAWN
+from portal.models.recordings import AWAITING_UPLOAD, DELETED
 from portal.services import audit
 
 # Personnummer or samordningsnummer: (YY)YYMMDD, an optional - or + separator, four digits.
@@ -108,7 +109,8 @@ def give_consent(participant, on_date, method, info_version, actor, timecode=Non
 
 
 def withdraw_consent(participant, on_date, actor):
-    """Record a withdrawal and block playback of every session the participant attended.
+    """Record a withdrawal and block playback of the sessions the participant attended that have
+    a film (``portal.services.withdrawal.register`` adds the grace period and the deletion).
 
     Returns the blocked sessions. :raise ConsentError: when there is no consent to withdraw.
     """
@@ -122,7 +124,7 @@ def withdraw_consent(participant, on_date, actor):
     blocked = []
     for group_session in participant.group.sessions:
         attended = any(participant.id in c.attending for c in group_session.confirmations)
-        if attended and group_session.playback_blocked_at is None:
+        if attended and has_film(group_session) and group_session.playback_blocked_at is None:
             group_session.playback_blocked_at = utcnow()
             group_session.playback_blocked_reason = WITHDRAWAL
             blocked.append(group_session)
@@ -174,10 +176,26 @@ def upload_gate(user, group_session):
         return Refusal(409, "consent_not_confirmed", _(
             "Before uploading, mark who attended the session and confirm that everyone present "
             "has consented to filming."))
-    if session_playback_blocked(group_session):
+    if session_playback_blocked(group_session) or withdrawn_since_confirmation(group_session):
         return Refusal(409, "consent_withdrawn", _(
             "A participant present at this session has withdrawn consent; its film cannot be uploaded."))
     return None
+
+
+def has_film(group_session):
+    """True when the session has a film that holds bytes (anything uploaded and not deleted)."""
+    return any(r.status not in (AWAITING_UPLOAD, DELETED) for r in group_session.recordings)
+
+
+def withdrawn_since_confirmation(group_session):
+    """True when someone confirmed present has withdrawn consent since (a withdrawal annulled as a
+    mistake does not count; a consent given again later does not undo it for this session)."""
+    confirmation = group_session.confirmation
+    if confirmation is None:
+        return False
+    present = set(confirmation.attending)
+    return any(c.kind == WITHDRAWN and not c.annulled and as_utc(c.registered_at) >= as_utc(confirmation.confirmed_at)
+               for p in group_session.group.participants if p.id in present for c in p.consents)
 
 
 def session_playback_blocked(group_session):

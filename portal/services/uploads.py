@@ -9,7 +9,7 @@ UPLOAD_STUCK_HOURS are listed for admins.
 """
 
 from collections import namedtuple
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models import Group, GroupSession
-from portal.models.base import utcnow
+from portal.models.base import as_utc, utcnow
 from portal.models.recordings import (
     AWAITING_UPLOAD,
     FINISHED_OR_GONE,
@@ -275,15 +275,10 @@ def stuck_uploads(organisation_id, hours, now=None):
             progress = storage.last_progress(source.storage_key, source.upload_id)
         except StorageError:
             progress = None
-        progress = _aware(progress or source.created_at)
+        progress = as_utc(progress or source.created_at)
         if progress < cutoff:
             stuck.append(StuckUpload(source, recording, group_session, group, progress))
     return sorted(stuck, key=lambda row: row.last_progress)
-
-
-def _aware(moment):
-    """SQLite gives naive UTC datetimes back; compare them as aware ones."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _abort(source, user, reason):

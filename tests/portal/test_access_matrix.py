@@ -13,6 +13,8 @@ from portal.models import (
     BoosterMeeting,
     Certification,
     Comment,
+    Consent,
+    ConsentWithdrawal,
     Group,
     Participant,
     Program,
@@ -20,6 +22,7 @@ from portal.models import (
     SourceFile,
     User,
 )
+from portal.models.base import utcnow
 from portal.models.recordings import READY
 from tests.conftest import AuthActions, csrf_from
 from tests.group_fixtures import make_group
@@ -50,6 +53,9 @@ def make_objects(app, factory, tag, org_id=None):
         certification = Certification(leader_id=ids["uploader"], organisation_id=ids["org"], program_id=program.id,
                                       group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
                                       valid_until=date(2029, 3, 1))
+        withdrawn = Consent(participant=participant, kind="withdrawn", on_date=date(2026, 2, 1))
+        withdrawal = ConsentWithdrawal(participant=participant, consent=withdrawn, delete_after=utcnow())
+        db.session.add(withdrawal)
         meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
         api_token, _plaintext = ApiToken.issue(db.session.get(User, ids["uploader"]), name=tag)
         db.session.add_all([source, comment, participant, certification, meeting, api_token])
@@ -59,6 +65,7 @@ def make_objects(app, factory, tag, org_id=None):
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
                   "meeting_id": meeting.id, "token_id": api_token.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
+        values["withdrawal_id"] = withdrawal.id
     return values, emails
 
 
