@@ -73,7 +73,7 @@ MESSAGES = {
     RECERT_DUE_30: _l("Your recertification in %(program)s is due on %(due)s. Send in %(films)d films from "
                       "your latest group soon."),
     CONSENT_WITHDRAWN: _l("A participant in the group %(group)s withdrew consent to filming. Playback of the "
-                          "films of session(s) %(sessions)s is stopped; they will be deleted on %(date)s."),
+                          "films it affects is stopped (%(sessions)s); they will be deleted on %(date)s."),
     DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
                          "organisation's retention policy. Ask an administrator if it must be kept longer."),
     FILM_REJECTED: _l("The film of %(session)s in the group %(group)s could not be used. %(reason_text)s "

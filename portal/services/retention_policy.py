@@ -2,6 +2,7 @@
 start page at the admin's first login."""
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.extensions import db
 from portal.models import AuditEvent
@@ -15,8 +16,10 @@ def summary(organisation):
                "upload, also films that failed or were rejected.",
                days=organisation.retention_days or organisation.retention_max_days,
                max=organisation.retention_max_days),
-             _("After a withdrawal of consent, the films it affects stop playing at once and are deleted after "
-               "%(n)d day(s).", n=withdrawal.grace_days(organisation))]
+             ngettext("After a withdrawal of consent, the films it affects stop playing at once and are deleted "
+                      "after %(num)d day.",
+                      "After a withdrawal of consent, the films it affects stop playing at once and are deleted "
+                      "after %(num)d days.", withdrawal.grace_days(organisation))]
     if organisation.deletion_warning_days > 0:
         lines.append(_("The group's leaders and the administrators are warned %(n)d days before a scheduled "
                        "deletion.", n=organisation.deletion_warning_days))

@@ -143,8 +143,8 @@ def test_a_deleted_film_leaves_nothing_in_the_database_storage_or_any_export(app
         f"/review/sessions/{film['session']}/export.csv?private=1"))
     assert [r["Text"] for r in session_rows if r["Rad"] == "Sammanfattning"] == [SUMMARY]
     [note] = [r["Text"] for r in session_rows if r["Rad"] == "Film"]
-    assert note.startswith(f"Sessionens film raderades {deleted_on}")
-    assert f"Sessionens film raderades {deleted_on}" in after[f"groups/{film['group']}.pdf"]
+    assert note.startswith(f"Träffens film raderades {deleted_on}")
+    assert f"Träffens film raderades {deleted_on}" in after[f"groups/{film['group']}.pdf"]
 
 
 def test_a_blocked_films_comments_are_in_no_export(app, factory, tmp_path):

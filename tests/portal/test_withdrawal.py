@@ -7,6 +7,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 
 from portal import permissions
 from portal.errors import Refused
@@ -75,7 +76,7 @@ def test_the_affected_films_are_shown_and_nothing_changes_before_confirming(app,
     page = client.post(url, data={"csrf_token": token, "withdraw-on_date": TODAY.isoformat()}).get_data(as_text=True)
 
     assert re.findall(r'data-affected-session="(\d+)"', page) == ["1"]  # not 2 (no film), not 3 (absent)
-    assert "raderas med sina kommentarer efter 7 dag(ar)" in page
+    assert "raderas med sina kommentarer efter 7 dagar" in page
     with app.app_context():
         assert db.session.get(Participant, film["codes"]["A1"]).has_consent
         assert db.session.get(GroupSession, film["session"]).playback_blocked_at is None
@@ -84,8 +85,8 @@ def test_the_affected_films_are_shown_and_nothing_changes_before_confirming(app,
     confirmed = {"csrf_token": token, "withdraw-on_date": TODAY.isoformat(), "withdraw-confirmed": "1"}
     done = client.post(url, data=confirmed, follow_redirects=True).get_data(as_text=True)
 
-    deleted_on = (TODAY + timedelta(days=7)).isoformat()
-    assert f"Uppspelning av 1 film(er) är stoppad; de raderas {deleted_on}" in done
+    deleted_on = format_date(TODAY + timedelta(days=7), "medium", locale="sv")  # "10 dec. 2026"
+    assert f"Uppspelning av 1 film är stoppad; den raderas {deleted_on}" in done
     with app.app_context():
         recording = db.session.get(Recording, film["recording"])
         assert not permissions.can_watch_recording(db.session.get(User, film["supervisor"]), recording)
@@ -95,7 +96,8 @@ def test_the_affected_films_are_shown_and_nothing_changes_before_confirming(app,
         assert [r.id for r in made.films] == [film["recording"]]
         notices = db.session.scalars(db.select(Notification).where(Notification.kind == "consent_withdrawn")).all()
         assert sorted(n.user_id for n in notices) == sorted([film["uploader"], film["co_leader"], film["admin"]])
-        assert {n.params["date"] for n in notices} == {deleted_on}
+        # notices keep the date in ISO and format it when shown
+        assert {n.params["date"] for n in notices} == {(TODAY + timedelta(days=7)).isoformat()}
         event = db.session.scalars(db.select(AuditEvent)
                                    .where(AuditEvent.action == "consent.withdrawal_registered")).one()
         assert event.detail["recordings"] == [film["recording"]] and event.actor_id == film["uploader"]
