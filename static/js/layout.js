@@ -1,0 +1,59 @@
+// Layout on every page (loaded in <head>, so the "js" class is set before the first paint):
+// the main menu folds behind a button on narrow screens, table cells carry their column's name
+// for the stacked phone layout, and boxes that scroll sideways can be reached with the keyboard.
+"use strict";
+
+document.documentElement.classList.add("js");
+
+(function () {
+  function setUpMenu() {
+    const toggle = document.querySelector(".nav-toggle");
+    const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    const open = (value) => {
+      toggle.setAttribute("aria-expanded", String(value));
+      menu.classList.toggle("open", value);
+    };
+    toggle.addEventListener("click", () => open(toggle.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        open(false);
+        toggle.focus();
+      }
+    });
+  }
+
+  function labelCells() {
+    document.querySelectorAll("main table").forEach((table) => {
+      const head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+      if (!head) return;
+      const names = [];
+      for (const cell of head.cells) {
+        for (let n = 0; n < cell.colSpan; n++) names.push(cell.textContent.trim());
+      }
+      for (const body of table.tBodies) {
+        for (const row of body.rows) {
+          let column = 0;
+          for (const cell of row.cells) {
+            if (names[column] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", names[column]);
+            column += cell.colSpan;
+          }
+        }
+      }
+    });
+  }
+
+  function focusableScrollBoxes() {
+    document.querySelectorAll("main .overflow-auto").forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+      else if (box.getAttribute("tabindex") === "0") box.removeAttribute("tabindex");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setUpMenu();
+    labelCells();
+    focusableScrollBoxes();
+    window.addEventListener("resize", focusableScrollBoxes);
+  });
+})();

@@ -1,0 +1,198 @@
+"""Every page at phone, tablet and desktop size, for every role: no horizontal scrolling of the
+page, and axe-core (vendored) finds no serious or critical accessibility violation at desktop
+and phone width (issue 16).
+
+One browser context per role; each page is loaded once and the viewport is resized through the
+three sizes (the layout reflows without a reload). ``SCREENS_DIR`` set (``make screens``) also
+writes screenshots of each role's main page at phone and desktop width there.
+"""
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Certification, GroupSession, Participant, Recording, User
+from portal.models.certification import BoosterMeeting
+from portal.services import comments, consent
+from tests.certification_fixtures import complete_group
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import login
+
+SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 768, "height": 1024},
+         "desktop": {"width": 1366, "height": 900}}
+AXE_SIZES = ("desktop", "phone")
+AXE = "/static/vendor/axe-core-4.14.1/axe.min.js"
+# What axe checks: WCAG 2.1 A and AA; a violation fails the sweep when serious or critical.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                          resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+}"""
+OVERFLOW = """() => {
+  const doc = document.documentElement;
+  if (doc.scrollWidth <= window.innerWidth) return null;
+  const wide = [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => [e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''), ...e.classList].join('.'));
+  return doc.scrollWidth + ' > ' + window.innerWidth + ': ' + wide.slice(-4).join(', ');
+}"""
+# Links and buttons in tables (like "Ladda upp filmen") cut off by their scroll box or the window.
+HIDDEN_ACTIONS = """() => [...document.querySelectorAll('main table :is(a, button)')].filter(e => {
+  const box = e.closest('.overflow-auto'), rect = e.getBoundingClientRect();
+  const right = Math.min(window.innerWidth, box ? box.getBoundingClientRect().right : Infinity);
+  return rect.width > 0 && rect.right > right + 1;
+}).map(e => e.textContent.trim()).slice(0, 3)"""
+# The main page of each role, photographed by `make screens`.
+SCREENS = {"leader": "/groups/", "supervisor": "/review/", "admin": "/admin/users"}
+
+
+def build_world(app, factory):
+    """One organisation with everything a page can show: a certification group with six
+    consenting participants, ready films with comments in sessions 1-7, a session confirmed and
+    waiting for its film, a session blocked by a withdrawal, a recertification waiting for its
+    review and a booster meeting. Returns the URLs of every page, with real ids."""
+    ids = complete_group(app, factory, tag="a", filmed=8, supervised=3)
+    with app.app_context():
+        leader = db.session.get(User, ids["uploader"])
+        supervisor = db.session.get(User, ids["supervisor"])
+        sessions = {s.number: s for s in db.session.scalars(
+            db.select(GroupSession).where(GroupSession.group_id == ids["group"]))}
+        participants = list(db.session.scalars(db.select(Participant).where(Participant.group_id == ids["group"])))
+        consent.confirm_attendance(sessions[9], [p.id for p in participants], leader)
+        consent.confirm_attendance(sessions[8], [participants[-1].id], leader)
+        consent.withdraw_consent(participants[-1], date(2026, 3, 1), leader)
+        film = db.session.get(Recording, ids["recordings"][1])
+        first = comments.add_comment(supervisor, film, {"t_start": 75, "category": "strength", "body": "Bra start."})
+        comments.add_comment(supervisor, film, {"t_start": 130, "t_end": 190, "category": "process",
+                                                "body": "Här tappar gruppen fokus. Vad hände?"})
+        comments.add_comment(supervisor, film, {"parent_id": first.id, "body": "Tack!"})
+        recert = Certification(leader_id=ids["co_leader"], organisation_id=ids["org"],
+                               program_id=sessions[1].group.program_id, group_id=ids["group"], kind="recertification",
+                               status="pending", films=[ids["recordings"][n] for n in (1, 2, 3)])
+        booster = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 3, 10), term="VT 2026",
+                                 title="Vårträff", created_by_id=ids["admin"])
+        db.session.add_all([recert, booster])
+        db.session.commit()
+        group, program = ids["group"], sessions[1].group.program_id
+        urls = [
+            "/", "/notifications", "/settings", "/account/two-factor", "/account/confirm",
+            "/groups/", "/groups/new", f"/groups/{group}", f"/groups/participants/{participants[0].id}",
+            f"/groups/sessions/{sessions[2].id}/confirm", f"/sessions/{sessions[9].id}/upload",
+            f"/sessions/{sessions[1].id}/upload",
+            "/review/", "/review/views", f"/review/recordings/{film.id}", f"/review/sessions/{sessions[1].id}",
+            "/certification/", "/certification/overview", "/certification/register",
+            f"/certification/leaders/{ids['uploader']}", f"/certification/groups/{group}/leaders/{ids['uploader']}",
+            f"/certification/{recert.id}/review",
+            "/admin/users", "/admin/users/new", f"/admin/users/{ids['uploader']}", "/admin/groups",
+            "/admin/organisations", "/admin/programs", f"/admin/programs/{program}", "/admin/recordings",
+            "/admin/retention", f"/admin/retention/recordings/{ids['recordings'][2]}/delete",
+            f"/admin/withdrawals/{sessions[8].id}/delete", "/admin/exports", "/admin/audit",
+            "/admin/boosters", f"/admin/boosters/{booster.id}",
+        ]
+    return ids, urls
+
+
+ANONYMOUS_URLS = ["/login", "/reset-password", "/reset-password/not-a-token", "/invitation/not-a-token"]
+
+
+def check(tab, url, sizes_done, problems):
+    """Load ``url`` and check it at every size; returns False when the role may not see it."""
+    response = tab.goto(url)
+    if response is None or response.status in (403, 404) or "text/html" not in response.headers.get("content-type", ""):
+        return False
+    final = tab.url.split(tab.url.split("/")[2], 1)[1]
+    if final in sizes_done:  # a redirect to a page already checked
+        return True
+    sizes_done.add(final)
+    assert response.status in (200, 400), (url, response.status)  # 400: an expired link explained
+    for name, size in SIZES.items():
+        tab.set_viewport_size(size)
+        overflow = tab.evaluate(OVERFLOW)
+        if overflow:
+            problems.append(f"{final} at {name}: page scrolls sideways, {overflow}")
+        if hidden := tab.evaluate(HIDDEN_ACTIONS):
+            problems.append(f"{final} at {name}: actions out of view {hidden}")
+        if name in AXE_SIZES:
+            if tab.evaluate("() => typeof axe") == "undefined":
+                tab.add_script_tag(url=AXE)
+            for violation in tab.evaluate(AXE_RUN):
+                problems.append(f"{final} at {name}: {violation}")
+    return True
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("role", ["anonymous", "leader", "supervisor", "admin"])
+def test_every_page_fits_every_size_and_passes_axe(browser, live_server, app, factory, role):
+    ids, urls = build_world(app, factory)
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE", viewport=SIZES["desktop"])
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(f"{tab.url}: {error}"))
+    problems, seen = [], set()
+    try:
+        if role != "anonymous":
+            email = {"leader": "lena-a@example.org", "supervisor": "sara-a@example.org",
+                     "admin": "admin-a@example.org"}[role]
+            login(tab, email, PASSWORD)
+            tab.wait_for_url(lambda u: "/login" not in u)
+        visited = [url for url in (ANONYMOUS_URLS if role == "anonymous" else urls) if check(tab, url, seen, problems)]
+        if role in SCREENS and os.environ.get("SCREENS_DIR"):
+            screenshots(tab, role)
+    finally:
+        context.close()
+    assert len(visited) >= {"anonymous": 4, "leader": 12, "supervisor": 12, "admin": 14}[role], visited
+    assert problems == [], "\n".join(problems)
+    assert errors == [], errors
+
+
+def screenshots(tab, role):
+    """The role's main page at phone and desktop width, as small PNGs under SCREENS_DIR."""
+    folder = Path(os.environ["SCREENS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    tab.goto(SCREENS[role])
+    for name in ("phone", "desktop"):
+        tab.set_viewport_size(SIZES[name])
+        tab.screenshot(path=str(folder / f"{role}-{name}.png"))
+
+
+FOCUS_SHOWN = """() => { const s = getComputedStyle(document.activeElement);
+  return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none'; }"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_menu_is_one_line_on_a_desktop_and_a_keyboard_button_on_a_phone(page, live_server, factory):
+    factory.user(roles=("admin", "supervisor", "leader"), email="all@example.org", name="Alla Roller")
+    login(page, "all@example.org", PASSWORD)
+    page.wait_for_url(lambda u: "/login" not in u)
+    nav = page.get_by_role("navigation", name="Huvudmeny")
+    toggle = nav.get_by_role("button", name="Meny")
+    items = nav.locator("#nav-menu > li")
+    assert items.count() == 12
+
+    page.set_viewport_size(SIZES["desktop"])
+    assert not toggle.is_visible()
+    middles = [box["y"] + box["height"] / 2 for box in (items.nth(n).bounding_box() for n in range(items.count()))]
+    assert max(middles) - min(middles) < 10, f"the menu wraps on a desktop: {middles}"
+
+    page.set_viewport_size(SIZES["phone"])
+    assert toggle.get_attribute("aria-expanded") == "false" and not items.first.is_visible()
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the portal's name
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className").startswith("nav-toggle")
+    assert page.evaluate(FOCUS_SHOWN)
+    page.keyboard.press("Enter")
+    assert toggle.get_attribute("aria-expanded") == "true" and nav.locator("[data-nav=supervisor]").is_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.nav") == "leader" and page.evaluate(FOCUS_SHOWN)
+    page.keyboard.press("Escape")
+    assert toggle.get_attribute("aria-expanded") == "false" and not items.first.is_visible()
+    assert page.evaluate("document.activeElement.className").startswith("nav-toggle")
+    page.keyboard.press("Space")
+    nav.locator("[data-nav=settings]").click()
+    assert page.url.endswith("/settings")
