@@ -50,8 +50,19 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // The player stays at the top of a tablet's screen (player.css): tell the page how tall it is,
+  // so a focused comment field scrolls into view below it.
+  function measureStickyPlayer() {
+    const player = document.querySelector(".player-layout .player");
+    if (!player || !window.ResizeObserver) return;
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--sticky-player-height", `${player.offsetHeight}px`);
+    }).observe(player);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     setUpMenu();
+    measureStickyPlayer();
     labelCells();
     focusableScrollBoxes();
     window.addEventListener("resize", focusableScrollBoxes);

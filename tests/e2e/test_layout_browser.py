@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Certification, GroupSession, Participant, Recording, User
@@ -20,6 +21,7 @@ from portal.services import comments, consent
 from tests.certification_fixtures import complete_group
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.films import ready_film
 
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 768, "height": 1024},
          "desktop": {"width": 1366, "height": 900}}
@@ -196,3 +198,47 @@ def test_the_menu_is_one_line_on_a_desktop_and_a_keyboard_button_on_a_phone(page
     page.keyboard.press("Space")
     nav.locator("[data-nav=settings]").click()
     assert page.url.endswith("/settings")
+
+
+SMALL_TARGETS = """() =>
+  [...document.querySelectorAll('#player :is(button, select, summary), #comments :is(button, select)')]
+  .filter(e => e.getClientRects().length && (e.offsetHeight < 44 || e.offsetWidth < 44))
+  .map(e => (e.id || e.textContent.trim()) + ' ' + e.offsetWidth + 'x' + e.offsetHeight)"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_player_on_a_tablet_keeps_the_film_in_view_with_finger_sized_controls(browser, live_server, app, factory):
+    film = ready_film(app, factory)
+    with app.app_context():
+        supervisor = db.session.get(User, film["supervisor"])
+        recording = db.session.get(Recording, film["recording"])
+        for minute in range(0, 10, 2):
+            comments.add_comment(supervisor, recording, {"t_start": minute * 60 + 30, "category": "strength",
+                                                         "body": f"Kommentar {minute}"})
+        db.session.commit()
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE", viewport=SIZES["tablet"],
+                                  has_touch=True, is_mobile=True)
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        login(tab, film["emails"]["supervisor"], PASSWORD)
+        tab.goto(f"/review/recordings/{film['recording']}")
+        markers = tab.locator("#timeline-markers .marker")
+        expect(markers).to_have_count(5)
+        player, panel = tab.locator("#player"), tab.locator("#comments")
+        assert player.bounding_box()["y"] + player.bounding_box()["height"] <= panel.bounding_box()["y"]
+        assert tab.evaluate(SMALL_TARGETS) == []
+
+        box = markers.nth(2).bounding_box()  # the comment at 4:30; a finger lands 15 px beside it
+        tab.touchscreen.tap(box["x"] + box["width"] / 2 + 15, box["y"] + box["height"] / 2)
+        expect(tab.locator(".thread.active")).to_contain_text("Kommentar 4")
+
+        tab.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        tab.locator("#comment-body").focus()
+        film_box, field = player.bounding_box(), tab.locator("#comment-body").bounding_box()
+        assert film_box["y"] == 0, "the film scrolled away"
+        assert field["y"] >= film_box["height"] and field["y"] + field["height"] <= SIZES["tablet"]["height"]
+    finally:
+        context.close()
+    assert errors == []
