@@ -20,6 +20,7 @@ from portal.models.certification import BoosterMeeting
 from portal.services import comments, consent
 from tests.certification_fixtures import complete_group
 from tests.conftest import PASSWORD
+from tests.e2e import test_upload_browser as uploads
 from tests.e2e.conftest import login
 from tests.films import ready_film
 
@@ -239,6 +240,46 @@ def test_the_player_on_a_tablet_keeps_the_film_in_view_with_finger_sized_control
         film_box, field = player.bounding_box(), tab.locator("#comment-body").bounding_box()
         assert film_box["y"] == 0, "the film scrolled away"
         assert field["y"] >= film_box["height"] and field["y"] + field["height"] <= SIZES["tablet"]["height"]
+        tab.locator("#comment-in").fill("1:00")
+        tab.locator("#comment-body").fill("Skrivet på en surfplatta.")
+        tab.get_by_role("button", name="Lägg till kommentaren").tap()
+        expect(tab.locator("#player").get_by_role("status")).to_have_text("Kommentaren är sparad.")
     finally:
         context.close()
     assert errors == []
+
+
+# A phone as Chromium on Android presents itself: touch, mobile viewport, mobile user agent.
+PHONE = {"viewport": SIZES["phone"], "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) "
+                       "Chrome/131.0.0.0 Mobile Safari/537.36"}
+s3_proxy = uploads.s3_proxy
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A tab in mobile Chromium, failing the test on any page JavaScript error."""
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE", **PHONE)
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors = []
+    context.on("weberror", lambda error: errors.append(str(error.error)))
+    yield tab
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_leader_uploads_from_a_phone_and_resumes_after_closing_the_tab(phone_page, app, factory, tmp_path,
+                                                                          s3_proxy):
+    """The gallery: the file input takes videos (a phone offers its gallery and camera roll for
+    them) and does not force the camera. Then the desktop resume test, run in mobile Chromium."""
+    ids = uploads.group_with_session(app, factory)
+    uploads.open_upload_page(phone_page, ids)
+    picker = phone_page.locator(".uppy-Dashboard-input").first
+    assert "video/*" in picker.get_attribute("accept") and picker.get_attribute("capture") is None
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= SIZES["phone"]["width"]
+    phone_page.get_by_role("button", name="Meny").tap()
+    phone_page.get_by_role("button", name="Logga ut").tap()
+    phone_page.wait_for_url("**/login**")
+    uploads.test_interrupted_upload_resumes_without_resending_parts(phone_page, app, factory, tmp_path, s3_proxy)
