@@ -119,12 +119,39 @@ def check(tab, url, sizes_done, problems):
             problems.append(f"{final} at {name}: page scrolls sideways, {overflow}")
         if hidden := tab.evaluate(HIDDEN_ACTIONS):
             problems.append(f"{final} at {name}: actions out of view {hidden}")
+        if name == "desktop":
+            problems.extend(f"{final}: {issue}" for issue in focus_shown_everywhere(tab))
         if name in AXE_SIZES:
             if tab.evaluate("() => typeof axe") == "undefined":
                 tab.add_script_tag(url=AXE)
             for violation in tab.evaluate(AXE_RUN):
                 problems.append(f"{final} at {name}: {violation}")
     return True
+
+
+# After a real Tab press the browser is in keyboard mode, where focus() shows focus as a Tab
+# would: focus each control in turn and report those that do not show it.
+FOCUS_EVERYWHERE = """() => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[tabindex]:not([tabindex="-1"])';
+  const problems = [];
+  for (const e of document.querySelectorAll(selector)) {
+    if (e.disabled || !e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+    e.focus();
+    if (document.activeElement !== e) continue;
+    const s = getComputedStyle(e);
+    const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+    if (!e.matches(':focus-visible') || !ring) problems.push(e.outerHTML.slice(0, 80));
+  }
+  window.scrollTo(0, 0);
+  return problems;
+}"""
+
+
+def focus_shown_everywhere(tab):
+    """Every control of the page shows keyboard focus."""
+    tab.keyboard.press("Tab")
+    return [f"focus not visible on {element}" for element in tab.evaluate(FOCUS_EVERYWHERE)]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
