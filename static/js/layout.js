@@ -10,10 +10,25 @@ document.documentElement.classList.add("js");
     const toggle = document.querySelector(".nav-toggle");
     const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
     if (!menu) return;
+    const nav = toggle.closest("nav");
+    const narrow = window.matchMedia("(max-width: 1023.98px)");
     const open = (value) => {
       toggle.setAttribute("aria-expanded", String(value));
       menu.classList.toggle("open", value);
     };
+    // Below 1024 px the CSS folds the menu; wider, fold it only when it would not fit on one line.
+    const fold = () => {
+      const wasOpen = menu.classList.contains("open");
+      nav.classList.remove("nav-folded");
+      menu.classList.remove("open");
+      const brand = nav.firstElementChild;
+      const folded = narrow.matches || menu.scrollWidth > menu.clientWidth + 1
+        || menu.offsetTop >= brand.offsetTop + brand.offsetHeight; // wrapped below the portal's name
+      nav.classList.toggle("nav-folded", folded);
+      open(folded && wasOpen);
+    };
+    fold();
+    window.addEventListener("resize", fold);
     toggle.addEventListener("click", () => open(toggle.getAttribute("aria-expanded") !== "true"));
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
