@@ -1,9 +1,7 @@
-// Layout on every page (loaded in <head>, so the "js" class is set before the first paint):
-// the main menu folds behind a button on narrow screens, table cells carry their column's name
-// for the stacked phone layout, and boxes that scroll sideways can be reached with the keyboard.
+// Layout on every page: the main menu folds behind a button on narrow screens, table cells
+// carry their column's name for the stacked phone layout, and boxes that scroll sideways can be
+// reached with the keyboard.
 "use strict";
-
-document.documentElement.classList.add("js");
 
 (function () {
   function setUpMenu() {
@@ -38,8 +36,25 @@ document.documentElement.classList.add("js");
     });
   }
 
+  // On a phone tables are drawn as cards (display: block), which makes some browsers forget
+  // they are tables: the roles say it again for screen readers (what the markup already means).
+  function keepTableRoles(table) {
+    table.setAttribute("role", "table");
+    for (const group of table.querySelectorAll(":scope > thead, :scope > tbody, :scope > tfoot")) {
+      group.setAttribute("role", "rowgroup");
+    }
+    for (const row of table.rows) {
+      row.setAttribute("role", "row");
+      for (const cell of row.cells) {
+        if (cell.tagName === "TD") cell.setAttribute("role", "cell");
+        else cell.setAttribute("role", cell.scope === "row" ? "rowheader" : "columnheader");
+      }
+    }
+  }
+
   function labelCells() {
     document.querySelectorAll("main table").forEach((table) => {
+      keepTableRoles(table);
       const head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
       if (!head) return;
       const names = [];

@@ -49,6 +49,18 @@ HIDDEN_ACTIONS = """() => [...document.querySelectorAll('main table :is(a, butto
   const right = Math.min(window.innerWidth, box ? box.getBoundingClientRect().right : Infinity);
   return rect.width > 0 && rect.right > right + 1;
 }).map(e => e.textContent.trim()).slice(0, 3)"""
+# Form fields side by side on a phone (a form there is one column).
+SIDE_BY_SIDE = """() => {
+  const found = [];
+  for (const form of document.querySelectorAll('main form')) {
+    const fields = [...form.querySelectorAll('input:not([type=hidden],[type=checkbox],[type=radio]), select, textarea')]
+      .filter(e => e.getClientRects().length).map(e => [e, e.getBoundingClientRect()]);
+    fields.forEach(([a, ra], i) => fields.slice(i + 1).forEach(([b, rb]) => {
+      if (ra.top < rb.bottom - 1 && rb.top < ra.bottom - 1) found.push((a.name || a.id) + ' by ' + (b.name || b.id));
+    }));
+  }
+  return found;
+}"""
 # The main page of each role, photographed by `make screens`.
 SCREENS = {"leader": "/groups/", "supervisor": "/review/", "admin": "/admin/users"}
 
@@ -124,6 +136,8 @@ def check(tab, url, sizes_done, problems):
         overflow = tab.evaluate(OVERFLOW)
         if overflow:
             problems.append(f"{final} at {name}: page scrolls sideways, {overflow}")
+        if name == "phone" and (beside := tab.evaluate(SIDE_BY_SIDE)):
+            problems.append(f"{final} at phone: form fields side by side {beside}")
         if hidden := tab.evaluate(HIDDEN_ACTIONS):
             problems.append(f"{final} at {name}: actions out of view {hidden}")
         if name == "desktop":
