@@ -1,6 +1,8 @@
-"""Every page at phone, tablet and desktop size, for every role: no horizontal scrolling of the
-page, and axe-core (vendored) finds no serious or critical accessibility violation at desktop
-and phone width (issue 16).
+"""Every page at phone, tablet and desktop size, for every role (issue 16): no horizontal
+scrolling of the page, table actions in view, forms one column on a phone, the whole menu on a
+desktop, keyboard focus visible on every control, and axe-core (vendored) finds no serious or
+critical accessibility violation at desktop and phone width. Then the menu button, the player
+on a tablet and an upload from a phone.
 
 One browser context per role; each page is loaded once and the viewport is resized through the
 three sizes (the layout reflows without a reload). ``SCREENS_DIR`` set (``make screens``) also
@@ -74,8 +76,8 @@ def resize(tab, size):
 
 def build_world(app, factory):
     """One organisation with everything a page can show: a certification group with six
-    consenting participants, ready films with comments in sessions 1-7, a session confirmed and
-    waiting for its film, a session blocked by a withdrawal, a recertification waiting for its
+    consenting participants, ready films in sessions 1-8 (comments and a thread on the first), a
+    session confirmed and waiting for its film, a session blocked by a withdrawal, a recertification waiting for its
     review and a booster meeting. Returns the URLs of every page, with real ids."""
     ids = complete_group(app, factory, tag="a", filmed=8, supervised=3)
     with app.app_context():
