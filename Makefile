@@ -8,11 +8,12 @@ STAMPS := .make
 PO     := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint check-translations messages lock worker clean help
+.PHONY: run test lint screens check-translations messages lock worker clean help
 
 help:
 	@echo "make run    start the portal (web, worker, Redis) on http://127.0.0.1:$${PORT:-5000}"
 	@echo "make test   install test dependencies, run ruff and pytest"
+	@echo "make screens  screenshots of each role's main page at phone and desktop width in docs/screens/"
 
 run: $(STAMPS)/sysdeps-run $(STAMPS)/venv-run $(MO)
 	@bash scripts/run.sh
@@ -24,6 +25,11 @@ test: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
 
 lint: $(STAMPS)/venv-test
 	$(BIN)/ruff check .
+
+# The layout browser test photographs each role's main page at phone and desktop width.
+screens: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
+	SCREENS_DIR=docs/screens $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  "tests/e2e/test_layout_browser.py::test_every_page_fits_every_size_and_passes_axe"
 
 # System packages come from apt when a command is missing (sudo when not root).
 $(STAMPS)/sysdeps-run: scripts/sysdeps.sh

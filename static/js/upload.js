@@ -174,6 +174,16 @@
   });
   uppy.on("upload-error", (_file, error) => { if (error && error.message) showError(error.message); });
 
+  // Screen readers hear the upload's progress in steps of 10 %, not every byte (live region).
+  const progressText = document.getElementById("upload-progress-text");
+  let lastSaid = -1;
+  uppy.on("progress", (percent) => {
+    const step = Math.floor(percent / 10) * 10;
+    if (!progressText || step === lastSaid) return;
+    lastSaid = step;
+    progressText.textContent = text.progress.replace("%(percent)s", String(step));
+  });
+
   // "Start over": whatever state the upload is in, the server aborts every file's multipart
   // upload and drops what was stored; the files still chosen here are sent again from byte 0.
   document.getElementById("upload-restart-button").addEventListener("click", async (event) => {

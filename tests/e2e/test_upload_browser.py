@@ -59,6 +59,9 @@ def test_leader_uploads_a_film(page, app, factory, tmp_path):
     start_upload(page)
     wait_until_uploaded(page)
     assert recordings(app) == [("uploaded", [(1, "camera.mp4", "uploaded")])]
+    # screen readers heard the progress in its live region, in steps of ten
+    assert page.locator("#upload-progress-text").get_attribute("role") == "status"
+    expect(page.locator("#upload-progress-text")).to_have_text("100 % uppladdat")
     assert console == []  # no CSP violation, no failed request
     page.goto(f"/groups/{ids['group']}")
     assert page.locator("tr[data-session='1'] [data-film-status]").get_attribute("data-film-status") == "uploaded"
