@@ -55,13 +55,19 @@ def create_token_command(email):
 @click.option("--admin-email", envvar="PORTAL_ADMIN_EMAIL", default="admin@example.org",
               show_default=True)
 @click.option("--admin-password", envvar="PORTAL_ADMIN_PASSWORD", default=None)
-def bootstrap_command(admin_email, admin_password):
-    """Apply migrations; on the first run create an admin (password generated if not given)."""
+@click.option("--organisation", envvar="PORTAL_ORGANISATION_NAME", default=DEFAULT_ORGANISATION, show_default=True,
+              help="Name of the first organisation (printed on its certificates; admins can rename it).")
+def bootstrap_command(admin_email, admin_password, organisation):
+    """Apply migrations; on the first run create the first organisation and its admin (password
+    generated if not given)."""
     upgrade()
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         click.echo("Database ready; existing accounts kept.")
         return
-    org = accounts.get_or_create_organisation(DEFAULT_ORGANISATION)
+    name = (organisation or "").strip()[:200]
+    if not name:
+        raise click.ClickException("PORTAL_ORGANISATION_NAME must not be empty.")
+    org = accounts.get_or_create_organisation(name)
     generated = admin_password is None
     password = admin_password or secrets.token_urlsafe(12)
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"] and not generated:
@@ -72,7 +78,7 @@ def bootstrap_command(admin_email, admin_password):
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created the first administrator: {admin_email}")
+    click.echo(f"Created the first administrator: {admin_email}, of {name}")
     if generated:
         click.echo(f"Generated password (shown only this once): {password}")
 

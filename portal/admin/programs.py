@@ -18,6 +18,14 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
+class OrganisationDetailsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Printed on every certificate."))
+    details = StringField(_l("Details"), validators=[Length(max=300)],
+                          description=_l("Printed under the name on certificates, such as the address or the "
+                                         "organisation number. May be left empty."))
+
+
 def _number(label, low=0):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=1000)])
 
@@ -49,6 +57,7 @@ class ProgramForm(FlaskForm):
     recert_groups = _number(_l("Recertification after groups"), 1)
     recert_films = _number(_l("Films for recertification"), 1)
     requires_technical_assistant = BooleanField(_l("Needs a technical assistant"))
+    min_film_minutes = _number(_l("Shortest film that counts towards certification, in minutes"), 1)
     comment_categories = CategoriesField(_l("Comment categories"), render_kw={"rows": 6},
                                          description=_l("One per line: code | label | #colour. Leave empty for "
                                                         "the standard categories."))
@@ -78,7 +87,28 @@ def organisations():
             db.session.commit()
             flash(_("The organisation %(name)s is created.", name=name), "success")
             return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisations.html", organisation=current_user.organisation, form=form)
+    return render_template("admin/organisations.html", organisation=current_user.organisation, form=form,
+                           details_form=OrganisationDetailsForm(obj=current_user.organisation, prefix="org"))
+
+
+@bp.route("/organisation", methods=["POST"])
+def organisation_details():
+    """Rename the admin's own organisation and edit the details printed on its certificates."""
+    organisation = current_user.organisation
+    form = OrganisationDetailsForm(prefix="org")
+    if form.validate_on_submit():
+        try:
+            accounts.update_organisation(organisation, form.name.data, form.details.data, actor=current_user)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The organisation's details are saved."), "success")
+            return redirect(url_for("admin.organisations"))
+    else:
+        flash(_("Enter the organisation's name."), "error")
+    return redirect(url_for("admin.organisations"))
 
 
 @bp.route("/programs")

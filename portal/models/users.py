@@ -34,6 +34,8 @@ class Organisation(db.Model):
     retention_days = db.Column(db.Integer)
     keep_originals = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     deletion_warning_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
+    # Printed under the name on certificates: address, organisation number or the like.
+    details = db.Column(db.String(300), nullable=False, default="", server_default="")
 
     users = db.relationship("User", back_populates="organisation")
 
