@@ -17,8 +17,8 @@ from portal.models import (
     GroupSupervisor,
     User,
 )
-from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
 from portal.models.base import utcnow
+from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
 from portal.services import audit, mail
 from portal.services.certification import latest_certification
 from portal.services.programs import session_plan
