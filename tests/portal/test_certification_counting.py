@@ -88,8 +88,8 @@ def test_the_file_names_each_session_that_does_not_count_and_why(app, factory):
     html = client_as(app, "lena-a@example.org").get("/certification/").get_data(as_text=True)
     counts = dict(re.findall(r'<tr data-session="(\d+)" data-supervision="\w+" data-counts="(\w+)">', html))
     assert counts == {str(n): "no" if n in (2, 8, 9) else "yes" for n in range(1, 10)}
-    assert "Filmen från session 2 är 0:20 lång; minst 45 minuter behövs." in html
-    assert f"Session 9 är daterad {(today() + timedelta(weeks=1)).isoformat()}, som inte har passerat än." in html
+    assert "Filmen från träff 2 är 0:20 lång; minst 45 minuter behövs." in html
+    assert f"Träff 9 är daterad {(today() + timedelta(weeks=1)).isoformat()}, som inte har passerat än." in html
 
 
 # Who may lead which group -----------------------------------------------------------------------
