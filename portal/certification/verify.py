@@ -23,6 +23,7 @@ def verify(code):
     certificate.audit_verification(code, found)
     db.session.commit()
     today = rules.today()
-    return render_template("certification/verify.html", certification=found, today=today,
-                           valid=found is not None and found.valid_until is not None and found.valid_until >= today
-                           ), (200 if found is not None else 404)
+    html = render_template("certification/verify.html", certification=found,
+                           valid=found is not None and found.valid_until is not None and found.valid_until >= today)
+    # A person's name: not for search engines or shared caches.
+    return html, (200 if found is not None else 404), {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}

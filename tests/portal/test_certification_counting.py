@@ -128,6 +128,21 @@ def test_regular_and_recertification_groups_need_certified_leaders(app, factory)
     assert create(make_group(app, factory, tag="c"), "certification") == "certification"
 
 
+def test_the_group_form_says_why_a_regular_group_is_refused(app, factory):
+    ids = make_group(app, factory)
+    client = client_as(app, "lena-a@example.org")
+    with app.app_context():
+        program_id = programs.seed_programs()[0].id
+    data = {"title": "Höstgruppen", "program": program_id, "start_date": "2027-08-16", "language": "sv",
+            "uploader": ids["uploader"], "co_leader": ids["co_leader"], "technical_assistant": 0,
+            "supervisors": [ids["supervisor"]], "purpose": "regular",
+            "csrf_token": csrf_from(client.get("/groups/new").get_data(as_text=True))}
+    html = client.post("/groups/new", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "Lena a är inte certifierad i Connect för föräldrar: den första gruppen är en certifieringsgrupp." in html
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Group.id))) == 1
+
+
 # The certificate and its verification ---------------------------------------------------------
 
 def pdf_text(data):
@@ -182,6 +197,7 @@ def test_the_verification_page_confirms_name_program_and_validity_and_nothing_el
     response = anonymous.get(f"/verify/{code}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-valid="yes"' in html
+    assert (response.headers["Cache-Control"], response.headers["X-Robots-Tag"]) == ("no-store", "noindex")
     main = html[html.index("<main"):html.index("</main>")]
     for expected in ("Lena a", "Connect för föräldrar", f"Giltigt till och med {until}"):
         assert expected in main, expected
