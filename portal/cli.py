@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from portal.extensions import db
-from portal.models import ROLES, ApiToken, User
+from portal.models import ROLES, ApiToken, Organisation, User
 from portal.services import accounts
 
 portal_cli = AppGroup("portal", help="Filmportalen administration.")
@@ -21,10 +21,14 @@ DEFAULT_ORGANISATION = "Min organisation"
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
 @click.option("--password", default=None, help="Set a password instead of mailing an invitation.")
-@click.option("--organisation", default=DEFAULT_ORGANISATION, show_default=True)
+@click.option("--organisation", default=None,
+              help="Organisation name (created when missing); default: the first organisation.")
 @click.option("--language", default="sv", type=click.Choice(["sv", "en"]))
 def create_user_command(email, name, roles, password, organisation, language):
     """Create a user; without --password an invitation mail is sent."""
+    if organisation is None:  # the one bootstrap made, whatever PORTAL_ORGANISATION_NAME named it
+        first = db.session.scalars(db.select(Organisation).order_by(Organisation.id).limit(1)).first()
+        organisation = first.name if first is not None else DEFAULT_ORGANISATION
     org = accounts.get_or_create_organisation(organisation)
     try:
         user = accounts.create_user(email, name, roles, org, language=language, password=password)
