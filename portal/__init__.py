@@ -38,6 +38,7 @@ def create_app(config=None):
     from portal.api import bp as api_bp
     from portal.auth import bp as auth_bp
     from portal.certification import bp as certification_bp
+    from portal.certification.verify import bp as verification_bp
     from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
     from portal.notices import bp as notices_bp
@@ -56,6 +57,7 @@ def create_app(config=None):
     app.register_blueprint(uploads_bp)
     app.register_blueprint(review_bp, url_prefix="/review")
     app.register_blueprint(certification_bp, url_prefix="/certification")
+    app.register_blueprint(verification_bp)
     app.register_blueprint(notices_bp)
 
     from portal import cli

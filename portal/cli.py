@@ -9,7 +9,7 @@ from flask_migrate import upgrade
 
 from portal.errors import Refused
 from portal.extensions import db
-from portal.models import ROLES, User
+from portal.models import ROLES, Organisation, User
 from portal.services import accounts, api_tokens
 
 portal_cli = AppGroup("portal", help="Filmportalen administration.")
@@ -22,10 +22,14 @@ DEFAULT_ORGANISATION = "Min organisation"
 @click.option("--name", required=True)
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
 @click.option("--password", default=None, help="Set a password instead of mailing an invitation.")
-@click.option("--organisation", default=DEFAULT_ORGANISATION, show_default=True)
+@click.option("--organisation", default=None,
+              help="Organisation name (created when missing); default: the first organisation.")
 @click.option("--language", default="sv", type=click.Choice(["sv", "en"]))
 def create_user_command(email, name, roles, password, organisation, language):
     """Create a user; without --password an invitation mail is sent."""
+    if organisation is None:  # the one bootstrap made, whatever PORTAL_ORGANISATION_NAME named it
+        first = db.session.scalars(db.select(Organisation).order_by(Organisation.id).limit(1)).first()
+        organisation = first.name if first is not None else DEFAULT_ORGANISATION
     org = accounts.get_or_create_organisation(organisation)
     try:
         user = accounts.create_user(email, name, roles, org, language=language, password=password)
@@ -60,13 +64,19 @@ def create_token_command(email, name):
 @click.option("--admin-email", envvar="PORTAL_ADMIN_EMAIL", default="admin@example.org",
               show_default=True)
 @click.option("--admin-password", envvar="PORTAL_ADMIN_PASSWORD", default=None)
-def bootstrap_command(admin_email, admin_password):
-    """Apply migrations; on the first run create an admin (password generated if not given)."""
+@click.option("--organisation", envvar="PORTAL_ORGANISATION_NAME", default=DEFAULT_ORGANISATION, show_default=True,
+              help="Name of the first organisation (printed on its certificates; admins can rename it).")
+def bootstrap_command(admin_email, admin_password, organisation):
+    """Apply migrations; on the first run create the first organisation and its admin (password
+    generated if not given)."""
     upgrade()
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         click.echo("Database ready; existing accounts kept.")
         return
-    org = accounts.get_or_create_organisation(DEFAULT_ORGANISATION)
+    name = (organisation or "").strip()[:200]
+    if not name:
+        raise click.ClickException("PORTAL_ORGANISATION_NAME must not be empty.")
+    org = accounts.get_or_create_organisation(name)
     generated = admin_password is None
     password = admin_password or secrets.token_urlsafe(12)
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"] and not generated:
@@ -77,7 +87,7 @@ def bootstrap_command(admin_email, admin_password):
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created the first administrator: {admin_email}")
+    click.echo(f"Created the first administrator: {admin_email}, of {name}")
     if generated:
         click.echo(f"Generated password (shown only this once): {password}")
 

@@ -15,8 +15,8 @@ from tests.group_fixtures import add_participants, make_group
 
 def complete_group(app, factory, tag="a", participants=6, filmed=9, supervised=9, **kwargs):
     """A certification group (see make_group) with ``participants`` consenting participants,
-    a ready film in the first ``filmed`` principle sessions and the supervision of the first
-    ``supervised`` of those done. Returns make_group's ids plus ``recordings`` by session number."""
+    a ready two-hour film in the first ``filmed`` principle sessions and the supervision of the first
+    ``supervised`` of those done and published. Returns make_group's ids plus ``recordings`` by session number."""
     ids = make_group(app, factory, tag=tag, **kwargs)
     codes = [f"P{n}" for n in range(1, participants + 1)]
     add_participants(app, ids["group"], ids["uploader"], codes, consented=codes)
@@ -27,7 +27,8 @@ def complete_group(app, factory, tag="a", participants=6, filmed=9, supervised=9
         group = db.session.get(Group, ids["group"])
         for group_session in group.sessions:
             if 1 <= group_session.number <= min(filmed, supervised):
-                supervision.save(supervisor, group_session, "Tydlig struktur.", status="done")
+                record = supervision.save(supervisor, group_session, "Tydlig struktur.", status="done")
+                record.published_at = utcnow()  # published, without the leaders' notices
         db.session.commit()
     return ids
 
@@ -41,7 +42,7 @@ def add_films(group_id, uploader_id, numbers):
         if group_session.number not in numbers:
             continue
         recording = Recording(organisation_id=group.organisation_id, group_session_id=group_session.id,
-                              created_by_id=uploader_id, status=READY, duration=600.0, progress=1.0,
+                              created_by_id=uploader_id, status=READY, duration=7200.0, progress=1.0,
                               output_prefix=f"org/{group.organisation_id}/recordings/test/out",
                               ready_at=utcnow(), media_info={"storyboard": ["storyboard-001.jpg"]})
         db.session.add(recording)
@@ -70,9 +71,12 @@ def certify(app, ids, leader="uploader", valid_from=None):
 def register_groups(app, ids, count, leader="uploader", co_leader="co_leader", purpose="regular",
                     start=date(2027, 1, 11), supervised=True):
     """Register ``count`` more groups led by ``leader`` through the start notice (create_group);
-    returns their ids."""
+    returns their ids. A regular or recertification group needs both leaders certified, so the
+    co-leader gets a certification like the leader's when they have none."""
     made = []
     with app.app_context():
+        if purpose != "certification":
+            _certify_like(ids[leader], ids[co_leader])
         org = db.session.get(Organisation, ids["org"])
         group = db.session.get(Group, ids["group"])
         person = lambda key: db.session.get(User, ids[key])  # noqa: E731
@@ -83,3 +87,18 @@ def register_groups(app, ids, count, leader="uploader", co_leader="co_leader", p
             made.append(new.id)
         db.session.commit()
     return made
+
+
+def _certify_like(leader_id, partner_id):
+    """Give ``partner_id`` a certification like ``leader_id``'s latest, unless they hold one."""
+    held = db.session.scalars(db.select(Certification).where(Certification.leader_id == leader_id,
+                                                             Certification.status == "certified")
+                              .order_by(Certification.id.desc())).first()
+    if held is None or db.session.scalar(db.select(Certification.id).where(
+            Certification.leader_id == partner_id, Certification.status == "certified")) is not None:
+        return
+    db.session.add(Certification(leader_id=partner_id, organisation_id=held.organisation_id,
+                                 program_id=held.program_id, group_id=held.group_id, kind="initial",
+                                 status="certified", decided_by_id=held.decided_by_id, decided_at=held.decided_at,
+                                 valid_from=held.valid_from, valid_until=held.valid_until, films=[]))
+    db.session.flush()

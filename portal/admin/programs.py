@@ -26,6 +26,14 @@ class ConsentTextForm(FlaskForm):
                        "consent; change it here when the text changes."))
 
 
+class OrganisationDetailsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Printed on every certificate."))
+    details = StringField(_l("Details"), validators=[Length(max=300)],
+                          description=_l("Printed under the name on certificates, such as the address or the "
+                                         "organisation number. May be left empty."))
+
+
 def _number(label, low=0):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=1000)])
 
@@ -57,6 +65,7 @@ class ProgramForm(FlaskForm):
     recert_groups = _number(_l("Recertification after groups"), 1)
     recert_films = _number(_l("Films for recertification"), 1)
     requires_technical_assistant = BooleanField(_l("Needs a technical assistant"))
+    min_film_minutes = _number(_l("Shortest film that counts towards certification, in minutes"), 1)
     comment_categories = CategoriesField(_l("Comment categories"), render_kw={"rows": 6},
                                          description=_l("One per line: code | label | #colour. Leave empty for "
                                                         "the standard categories."))
@@ -87,7 +96,8 @@ def organisations():
             flash(_("The organisation %(name)s is created.", name=name), "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisations.html", organisation=current_user.organisation, form=form,
-                           consent_form=ConsentTextForm(prefix="consent", obj=current_user.organisation))
+                           consent_form=ConsentTextForm(prefix="consent", obj=current_user.organisation),
+                           details_form=OrganisationDetailsForm(obj=current_user.organisation, prefix="org"))
 
 
 @bp.route("/organisations/consent-text", methods=["POST"])
@@ -102,6 +112,26 @@ def consent_text():
     else:
         flash(_("Enter the version of the information text (at most 40 characters)."), "error")
     return redirect(url_for("admin.organisations") + "#consent-text")
+
+
+@bp.route("/organisation", methods=["POST"])
+def organisation_details():
+    """Rename the admin's own organisation and edit the details printed on its certificates."""
+    organisation = current_user.organisation
+    form = OrganisationDetailsForm(prefix="org")
+    if form.validate_on_submit():
+        try:
+            accounts.update_organisation(organisation, form.name.data, form.details.data, actor=current_user)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The organisation's details are saved."), "success")
+            return redirect(url_for("admin.organisations"))
+    else:
+        flash(_("Enter the organisation's name."), "error")
+    return redirect(url_for("admin.organisations"))
 
 
 @bp.route("/programs")

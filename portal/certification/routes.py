@@ -116,9 +116,10 @@ def decide(group_id, leader_id):
                   if certified else _("Your decision is saved. The leader is told and reads your motivation."),
                   "success")
             return redirect(url_for("certification.decide", group_id=group.id, leader_id=leader.id))
-    slots = [s for s in rules.slots(group) if s.session.number > 0]
+    today = rules.today()
+    slots = [s for s in rules.slots(group, today) if s.session.number > 0]
     return render_template("certification/decide.html", group=group, leader=leader, form=form, slots=slots,
-                           reasons=rules.readiness(group), participants=rules.counted_participants(group),
+                           reasons=rules.readiness(group, today), participants=rules.counted_participants(group),
                            decisions=rules.decisions_on(leader, group), status=rules.status(leader, rules.today()))
 
 

@@ -1,6 +1,8 @@
 """Certification of leaders: the supervisor's decision after the first group, recertification
 after three years or six groups, and the booster meetings certified leaders attend."""
 
+import secrets
+
 from portal.extensions import db
 from portal.models.base import utcnow
 
@@ -12,6 +14,15 @@ PENDING = "pending"  # asked for, no decision yet
 CERTIFIED = "certified"
 NOT_YET = "not_yet"  # with a motivation the leader sees
 STATUSES = (PENDING, CERTIFIED, NOT_YET)
+
+# Letters and digits that cannot be mistaken for one another when typed from paper.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_verification_code():
+    """A random code printed on the certificate (``XXXX-XXXX-XXXX``, 60 bits), for /verify/<code>."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _i in range(12))
+    return "-".join(raw[i:i + 4] for i in range(0, 12, 4))
 
 
 class Certification(db.Model):
@@ -35,6 +46,7 @@ class Certification(db.Model):
     reminded_90_at = db.Column(db.DateTime(timezone=True))
     reminded_30_at = db.Column(db.DateTime(timezone=True))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    verification_code = db.Column(db.String(20), nullable=False, unique=True, default=new_verification_code)
 
     leader = db.relationship("User", foreign_keys=[leader_id])
     decided_by = db.relationship("User", foreign_keys=[decided_by_id])

@@ -34,6 +34,8 @@ class Program(db.Model):
     recert_films = db.Column(db.Integer, nullable=False, default=3)
     comment_categories = db.Column(db.JSON)  # [{"code", "label", "color"}]; None: the built-in set
     requires_technical_assistant = db.Column(db.Boolean, nullable=False, default=False)
+    # A principle session's film shorter than this does not count towards certification.
+    min_film_minutes = db.Column(db.Integer, nullable=False, default=45, server_default="45")
 
     def __repr__(self):
         return f"<Program {self.key}>"

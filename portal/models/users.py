@@ -43,6 +43,8 @@ class Organisation(db.Model):
     # The current version of the written information about filming that participants get before
     # they consent; the group consent page fills it in for the leader.
     consent_text_version = db.Column(db.String(40))
+    # Printed under the name on certificates: address, organisation number or the like.
+    details = db.Column(db.String(300), nullable=False, default="", server_default="")
 
     users = db.relationship("User", back_populates="organisation")
 

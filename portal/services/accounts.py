@@ -127,6 +127,23 @@ def set_active(user, active, actor):
     audit.record("user.activated" if active else "user.deactivated", user, actor=actor)
 
 
+def update_organisation(organisation, name, details, actor):
+    """Rename ``organisation`` and set the details printed on its certificates; audited with the
+    old and new values. The caller commits. :raise AccountError: for an empty or taken name."""
+    name, details = (name or "").strip()[:200], (details or "").strip()[:300]
+    if not name:
+        raise AccountError(_("Enter the organisation's name."))
+    taken = db.session.scalar(db.select(Organisation.id).where(Organisation.name == name,
+                                                               Organisation.id != organisation.id))
+    if taken is not None:
+        raise AccountError(_("There is already an organisation called %(name)s.", name=name))
+    before = {"name": organisation.name, "details": organisation.details}
+    organisation.name, organisation.details = name, details
+    if before != {"name": name, "details": details}:
+        audit.record("organisation.update", organisation, actor=actor, before=before,
+                     after={"name": name, "details": details})
+
+
 def get_or_create_organisation(name):
     """Return the organisation called ``name``, creating it when absent."""
     org = db.session.scalar(db.select(Organisation).where(Organisation.name == name))

@@ -1,5 +1,6 @@
-"""The certificate of a certified leader as a PDF: name, program, organisation, the date of the
-decision and the date it is valid until, in the reader's language.
+"""The certificate of a certified leader as a PDF: name, the program's full name, the organisation's
+name and details, the date of the decision, the date it is valid until and the verification code
+anyone can check at /verify/<code>, in the reader's language.
 
 It is drawn with the supervision export's writer (fpdf2 with DejaVu Sans, so Swedish names and
 letters render; see portal.services.export). The file name holds ids and dates, never a name.
@@ -8,8 +9,8 @@ letters render; see portal.services.export). The file name holds ids and dates, 
 from flask_babel import gettext as _
 
 from portal.extensions import db
-from portal.models import Organisation
-from portal.models.certification import RECERTIFICATION
+from portal.models import Certification, Organisation
+from portal.models.certification import CERTIFIED, RECERTIFICATION
 from portal.services import audit
 from portal.services.export import _Writer
 
@@ -53,14 +54,45 @@ def to_pdf(certification):
              else _("is certified as a group leader in %(program)s.", program=program.name), size=14, gap=18)
     if organisation is not None:
         _centred(writer, _("Organisation: %(name)s", name=organisation.name), size=12, gap=2)
+        if organisation.details:
+            _centred(writer, organisation.details, size=10, color=grey, gap=2)
     _centred(writer, _("Date of the decision: %(date)s", date=certification.valid_from.isoformat()), size=12, gap=2)
     _centred(writer, _("Valid until: %(date)s", date=certification.valid_until.isoformat()), size=12, style="B",
              gap=2)
     _centred(writer, _("Recertification is due after %(years)d years or %(groups)d groups, whichever comes first.",
                        years=program.recert_years, groups=program.recert_groups), size=9, color=grey, gap=18)
     if certification.decided_by is not None:
-        _centred(writer, _("Decided by %(name)s, supervisor.", name=certification.decided_by.name), size=11)
+        _centred(writer, _("Decided by %(name)s, supervisor.", name=certification.decided_by.name), size=11,
+                 gap=14)
+    _centred(writer, _("Verification code: %(code)s", code=certification.verification_code), size=11, style="B",
+             gap=1)
+    _centred(writer, _("Check that the certificate is valid at %(url)s", url=verify_url(certification)), size=9,
+             color=grey)
     return bytes(pdf.output())
+
+
+def verify_url(certification):
+    """The public address that confirms the certificate."""
+    from portal.services.accounts import external_url
+
+    return external_url("verification.verify", code=certification.verification_code)
+
+
+def find_by_code(code):
+    """The decided-certified certification with verification ``code`` (any case, with or without
+    dashes), or None."""
+    cleaned = "".join(c for c in (code or "").upper() if c.isalnum())
+    if len(cleaned) != 12:
+        return None
+    wanted = "-".join(cleaned[i:i + 4] for i in range(0, 12, 4))
+    return db.session.scalar(db.select(Certification).where(Certification.verification_code == wanted,
+                                                            Certification.status == CERTIFIED))
+
+
+def audit_verification(code, certification):
+    """An audit row for a lookup on the public verification page (found or not); the caller commits."""
+    audit.record("certification.verify", certification, found=certification is not None,
+                 code=code[:40] if certification is None else None)
 
 
 def audit_download(certification, user):

@@ -22,6 +22,7 @@ from portal.models.certification import CERTIFIED, INITIAL, NOT_YET, PENDING, RE
 from portal.models.recordings import FINISHED_OR_GONE, READY
 from portal.models.supervision import DONE, NOT_STARTED
 from portal.services import audit
+from portal.utils import timecode
 
 IN_TRAINING = "in_training"
 IN_SUPERVISION = "in_supervision"
@@ -148,12 +149,42 @@ def counted_participants(group):
     return sum(1 for p in group.participants if p.has_consent)
 
 
-def readiness(group):
+def session_reasons(session, today, program=None):
+    """Why a principle session does not count towards certification (an empty list: it counts).
+
+    It counts when its date has passed, it has a ready film at least the program's minimum film
+    length long, and its supervision is done and published to the leaders.
+    """
+    program = program or session.group.program
+    reasons = []
+    if session.date >= today:
+        reasons.append(_("Session %(n)d is dated %(date)s, which has not passed yet.", n=session.number,
+                         date=session.date.isoformat()))
+    films = [r for r in session.recordings if r.status == READY]
+    minimum = program.min_film_minutes * 60
+    if not films:
+        reasons.append(_("Session %(n)d has no film ready to watch.", n=session.number))
+    elif not any((r.duration or 0) >= minimum for r in films):
+        longest = max(r.duration or 0 for r in films)
+        reasons.append(_("The film of session %(n)d is %(length)s long; at least %(min)d minutes are needed.",
+                         n=session.number, length=timecode(longest), min=program.min_film_minutes))
+    supervision = session.supervision
+    if not films:
+        pass  # nothing to supervise yet: the missing film is the reason
+    elif supervision is None or supervision.status != DONE:
+        reasons.append(_("Session %(n)d is not yet supervised.", n=session.number))
+    elif supervision.published_at is None:
+        reasons.append(_("The supervision of session %(n)d is not yet published to the leaders.", n=session.number))
+    return reasons
+
+
+def readiness(group, today=None):
     """Why ``group`` is not ready for the certification decision (an empty list: it is ready).
 
     Ready means: at least the program's minimum participants with consent, and every principle
-    session with a ready film whose supervision is done.
+    session counting (see session_reasons) on ``today`` (default: today).
     """
+    today = today or utcnow().date()
     program = group.program
     reasons = []
     count = counted_participants(group)
@@ -164,11 +195,7 @@ def readiness(group):
     for session in group.sessions:
         if session.number == 0:
             continue  # the information meeting is not supervised
-        films = [r for r in session.recordings if r.status == READY]
-        if not films:
-            reasons.append(_("%(session)s has no film ready to watch.", session=session.title))
-        elif session.supervision is None or session.supervision.status != DONE:
-            reasons.append(_("%(session)s is not yet supervised.", session=session.title))
+        reasons.extend(session_reasons(session, today, program))
     return reasons
 
 
@@ -204,17 +231,21 @@ class Slot:
     film: object  # the recording holding the session's slot, or None
     supervision_status: str
     blocked: bool
+    reasons: list = field(default_factory=list)  # why the session does not count towards certification
 
 
-def slots(group):
-    """The group's sessions with their film and supervision status, information meeting first."""
+def slots(group, today=None):
+    """The group's sessions with their film and supervision status and why each principle session
+    does not count towards certification yet, information meeting first."""
+    today = today or utcnow().date()
     rows = []
     for session in group.sessions:
         films = [r for r in session.recordings if r.status not in FINISHED_OR_GONE]
         supervision = session.supervision
         rows.append(Slot(session, films[-1] if films else None,
                          supervision.status if supervision is not None else NOT_STARTED,
-                         session.playback_blocked_at is not None))
+                         session.playback_blocked_at is not None,
+                         session_reasons(session, today, group.program) if session.number > 0 else []))
     return rows
 
 
@@ -307,8 +338,9 @@ def leader_file(leader, today):
     files = []
     for group in certification_groups(leader):
         decisions = decisions_on(leader, group)
-        files.append(GroupFile(group, [s for s in slots(group) if s.session.number > 0], counted_participants(group),
-                               readiness(group), decisions[0] if decisions else None))
+        files.append(GroupFile(group, [s for s in slots(group, today) if s.session.number > 0],
+                               counted_participants(group), readiness(group, today),
+                               decisions[0] if decisions else None))
     since = []
     if current.certification is not None:
         since = [g for g in groups_led(leader) if g.id != current.certification.group_id

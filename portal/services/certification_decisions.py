@@ -75,7 +75,7 @@ def decide(supervisor, leader, group, certified, motivation, today):
         if current is not None and current.valid_until is not None and current.valid_until >= today:
             raise Refused(409, "already_certified", _("%(name)s is already certified, valid until %(until)s.",
                                                       name=leader.name, until=current.valid_until.isoformat()))
-        reasons = readiness(group)
+        reasons = readiness(group, today)
         if reasons:
             raise Refused(409, "not_ready", _("The group is not ready for a decision: %(reasons)s",
                                               reasons=" ".join(reasons)))

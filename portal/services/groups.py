@@ -17,8 +17,10 @@ from portal.models import (
     GroupSupervisor,
     User,
 )
+from portal.models.base import utcnow
 from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
 from portal.services import audit, mail
+from portal.services.certification import latest_certification
 from portal.services.programs import session_plan
 
 NEW_GROUP_DAYS = 30
@@ -52,6 +54,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
                                "on the person's page."))
     if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
         raise GroupError(_("You must be one of the group's leaders: choose yourself as the uploader or the co-leader."))
+    check_certified(program, purpose, (uploader, co_leader))
     group = Group(organisation=organisation, program=program, title=title[:200],
                   language=(language or "sv")[:40], interpreter=bool(interpreter),
                   start_date=start_date, purpose=purpose, co_leader_may_upload=bool(co_leader_may_upload),
@@ -65,6 +68,25 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
     db.session.flush()
     audit.record("group.create", group, actor=actor, program=program.key, purpose=purpose)
     return group
+
+
+def check_certified(program, purpose, leaders):
+    """A regular group is led by leaders certified in the program (valid today); a
+    recertification group by leaders who were certified in it. A certification group is a first one.
+
+    :raise GroupError: naming the leader who does not qualify.
+    """
+    if purpose not in ("regular", "recertification"):
+        return
+    for leader in leaders:
+        held = latest_certification(leader, program.id)
+        if held is None:
+            raise GroupError(_("%(name)s is not certified in %(program)s: their first group is a certification "
+                               "group.", name=leader.name, program=program.name))
+        if purpose == "regular" and held.valid_until is not None and held.valid_until < utcnow().date():
+            raise GroupError(_("%(name)s's certification in %(program)s was valid until %(until)s: register a "
+                               "recertification group.", name=leader.name, program=program.name,
+                               until=held.valid_until.isoformat()))
 
 
 def can_set_co_leader_upload(user, group):

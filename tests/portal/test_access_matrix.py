@@ -28,7 +28,8 @@ from tests.conftest import AuthActions, csrf_from
 from tests.group_fixtures import make_group
 
 # Arguments that don't name an object of an organisation, and the routes that take them.
-NOT_OBJECTS = {"filename", "token", "program_id"}  # static files, e-mailed links, the shared programs
+# static files, e-mailed links, the shared programs, a certificate's public verification code
+NOT_OBJECTS = {"filename", "token", "program_id", "code"}
 SAMPLE = {"kind": "csv"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -54,8 +54,8 @@ def test_the_sixth_group_before_three_years_makes_recertification_due(app, facto
     register_groups(app, ids, 1)
     six = leader_status(app, ids["uploader"])
     assert (six.stage, six.groups_since, six.due) == (rules.RECERT_DUE, 6, today())
-    co_leader = leader_status(app, ids["co_leader"])  # led the same groups, never certified
-    assert co_leader.stage == rules.IN_SUPERVISION
+    co_leader = leader_status(app, ids["co_leader"])  # certified alike (regular groups need it), led the same
+    assert (co_leader.stage, co_leader.groups_since) == (rules.RECERT_DUE, 6)
 
 
 def test_three_years_come_before_the_sixth_group_and_then_it_expires(app, factory):
@@ -93,10 +93,12 @@ def test_statuses_of_the_whole_organisation_match_one_by_one(app, factory):
             single = rules.status(leader, today())
             assert (current.stage, current.due, current.groups_since) == (single.stage, single.due, single.groups_since)
         stages = {leader.name: current.stage for leader, current in bulk.items()}
-        assert stages == {"Lena a": rules.CERTIFIED_STAGE, "Leo a": rules.IN_SUPERVISION,
+        # Leo a co-leads the regular groups, so register_groups certified him like Lena a.
+        assert stages == {"Lena a": rules.CERTIFIED_STAGE, "Leo a": rules.CERTIFIED_STAGE,
                           "Lena b": rules.IN_SUPERVISION, "Leo b": rules.EXPIRED, "Ny Ledare": rules.IN_TRAINING}
         register = [(leader.name, current.stage) for leader, current in rules.certified_register(ids["org"], today())]
-        assert register == [("Lena a", rules.CERTIFIED_STAGE), ("Leo b", rules.EXPIRED)]
+        assert register == [("Lena a", rules.CERTIFIED_STAGE), ("Leo a", rules.CERTIFIED_STAGE),
+                            ("Leo b", rules.EXPIRED)]
 
 
 # Decisions ------------------------------------------------------------------------------------
@@ -288,8 +290,11 @@ def test_the_sixth_group_sends_the_reminder_at_once_unless_films_are_sent(app, f
         register_groups(app, case, 6)
     _group_id, films = latest_with_films(app, other)
     request(app, other, films)
-    assert remind(app, today() + timedelta(days=1)) == 1  # a day late: still due, still valid
+    # A day late: still due, still valid. Both leaders of ids and the co-leader of other (certified
+    # alike by register_groups) are reminded; other's uploader sent films and is not.
+    assert remind(app, today() + timedelta(days=1)) == 3
     assert notices(app, ids["uploader"]) == ["recertification_due_30"]
+    assert notices(app, other["co_leader"]) == ["recertification_due_30"]
     assert "recertification_due_30" not in notices(app, other["uploader"])
 
 

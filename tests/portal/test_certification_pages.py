@@ -132,8 +132,8 @@ def test_the_leaders_file_is_seen_by_the_leader_admins_and_supervisors_of_their_
     admin = client_as(app, "admin-a@example.org")
     assert admin.get(f"/certification/leaders/{ids['admin']}").status_code == 404  # not a leader
     html = page(admin, url)
-    slots = re.findall(r'<tr data-session="(\d+)" data-supervision="(\w+)">', html)
-    assert slots == [(str(n), "done") for n in range(1, 9)] + [("9", "not_started")]
+    slots = re.findall(r'<tr data-session="(\d+)" data-supervision="(\w+)" data-counts="(\w+)">', html)
+    assert slots == [(str(n), "done", "yes") for n in range(1, 9)] + [("9", "not_started", "no")]
     assert 'data-ready="no"' in html and 'data-stage="in_supervision"' in html
     assert f"/admin/users/{ids['uploader']}" not in html  # the page is not the admin's user page
     assert f"/certification/leaders/{ids['uploader']}" in page(admin, f"/admin/users/{ids['uploader']}")

@@ -5,6 +5,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, User
+from tests.certification_fixtures import certify
 from tests.group_fixtures import add_participants, make_group
 
 
@@ -152,6 +153,8 @@ def test_wrong_input_is_refused_clearly(app, client, world, body, status, field)
 
 def test_leader_creates_a_group_through_the_session_cookie(app, client, auth, world, mail_server, run_jobs):
     a = world["a"]
+    certify(app, a)
+    certify(app, a, leader="co_leader")  # a regular group needs certified leaders
     auth.login("lena-a@example.org")
     token = auth.csrf("/")
     body = {"program_id": 1, "title": "Höstgruppen", "start_date": "2026-09-01",

@@ -63,10 +63,11 @@ def test_admin_edits_a_program_and_creates_an_organisation(app, factory):
     assert "eConnect" in client.get("/admin/programs").get_data(as_text=True)
     data = {"name": "eConnect", "has_info_meeting": "y", "min_participants": 5, "group_size_min": 6,
             "group_size_max": 12, "recert_years": 3, "recert_groups": 6, "recert_films": 3,
-            "requires_technical_assistant": "y", "csrf_token": auth.csrf(url)}
+            "requires_technical_assistant": "y", "min_film_minutes": 40, "csrf_token": auth.csrf(url)}
     assert client.post(url, data=data).status_code == 302
     with app.app_context():
-        assert db.session.get(Program, program.id).min_participants == 5
+        saved = db.session.get(Program, program.id)
+        assert (saved.min_participants, saved.min_film_minutes) == (5, 40)
     response = client.post("/admin/organisations", data={"name": "Ny kommun", "csrf_token": auth.csrf(url)},
                            follow_redirects=True)
     assert "Ny kommun" in response.get_data(as_text=True)
@@ -79,8 +80,8 @@ def test_leader_creates_a_group_through_the_form(app, factory, mail_server, run_
         program_id = db.session.scalars(db.select(Program.id).where(Program.key == "connect-foster")).one()
     data = {"title": "Familjehemsgruppen", "program": program_id, "start_date": "2026-08-17",
             "language": "sv", "uploader": ids["uploader"], "co_leader": ids["co_leader"],
-            "technical_assistant": 0, "supervisors": [ids["supervisor"]], "purpose": "regular",
-            "csrf_token": auth.csrf("/groups/new")}
+            "technical_assistant": 0, "supervisors": [ids["supervisor"]], "purpose": "certification",
+            "csrf_token": auth.csrf("/groups/new")}  # not certified in this program: a certification group
     response = client.post("/groups/new", data=data, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "Familjehemsgruppen" in page and "19 okt. 2026" in page

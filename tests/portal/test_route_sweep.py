@@ -23,6 +23,7 @@ EXPECTED_PUBLIC = {
     "auth.request_password_reset",
     "auth.reset_password", "main.set_language", "main.healthz", "api.openapi",
     "storage_local.put_part", "storage_local.get_object",
+    "verification.verify",  # confirms a certificate's name, program and validity (issue 18)
 }
 
 
