@@ -24,7 +24,8 @@ def session_upload(session_id):
         "uploads/session.html", group_session=group_session, group=group_session.group,
         refusal=refusal, recording=recording,
         status_text=recording_service.status_text(recording) if recording else None,
-        reason_text=recording_service.reason_text(recording.reason_code) if recording else None,
+        reason_text=recording_service.reason_text(recording.reason_code, recording.reason_detail)
+        if recording else None,
         time_left_text=recording_service.time_left_text(recording_service.seconds_left(recording))
         if recording else None,
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
