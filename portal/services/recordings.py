@@ -125,9 +125,9 @@ def enqueue_processing(recording):
     if recording.duration is None:
         from workers.quick_checks import check_recording, check_timeout
 
-        func, queue, job_id, timeout = check_recording, LIGHT, check_job_id_for(recording.id), check_timeout(recording)
+        func, queue, job_id, timeout = check_recording, LIGHT, check_job_id_for(recording.id), check_timeout
     else:
-        func, queue, job_id, timeout = process_recording, HEAVY, job_id_for(recording.id), processing_timeout(recording)
+        func, queue, job_id, timeout = process_recording, HEAVY, job_id_for(recording.id), processing_timeout
     try:
         existing = Job.fetch(job_id, connection=redis_connection())
         if job_is_alive(existing):
@@ -135,7 +135,7 @@ def enqueue_processing(recording):
         existing.delete()
     except NoSuchJobError:
         pass
-    return enqueue(func, recording.id, queue=queue, job_id=job_id, timeout=timeout,
+    return enqueue(func, recording.id, queue=queue, job_id=job_id, timeout=timeout(recording),
                    retry_intervals=current_app.config["PROCESSING_RETRY_INTERVALS"])
 
 
