@@ -170,6 +170,18 @@ def test_bad_requests_get_clear_errors(app, film):
     assert response.status_code == 400
 
 
+def test_camera_and_dvd_files_named_after_something_else_are_accepted(app, film):
+    ids, api = film
+    path = f"/sessions/{ids['session']}/uploads"
+    for filename, content_type in [("MOV001.MOD", "audio/x-mod"), ("MOV002.TOD", "application/x-tod"),
+                                   ("VTS_01_1.VOB", "application/x-extension-vob"), ("film.mpg", "video/mpeg"),
+                                   ("00003.MTS", "model/vnd.mts")]:
+        response = api.call("POST", path, json={"filename": filename, "size": 12, "content_type": content_type})
+        assert response.status_code < 300, (filename, response.get_json())
+    refused = api.call("POST", path, json={"filename": "tune.mod.mp3", "size": 12, "content_type": "audio/mpeg"})
+    assert refused.status_code == 415
+
+
 def test_files_completing_at_once_mark_the_recording_uploaded_once(app, film):
     """Two files complete in overlapping transactions: neither sees the other's file before it
     commits; the check after commit must still mark the recording, exactly once."""
