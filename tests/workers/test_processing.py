@@ -282,3 +282,28 @@ def test_a_storyboard_drawn_for_a_film_deleted_meanwhile_leaves_nothing(app, upl
     run_jobs()
     rec = recording(app, recording_id)
     assert rec.status == "deleted" and keys_under(app, rec.output_prefix) == []
+
+
+def test_a_rejected_upload_whose_deletion_failed_is_deleted_by_the_retention_round(
+        app, uploaded, run_jobs, monkeypatch):
+    from portal.models import Organisation
+    from portal.services import retention
+    from portal.services.storage import StorageError
+
+    def storage_away(_recording, actor=None):
+        raise StorageError("the store did not answer")
+
+    monkeypatch.setattr(retention, "delete_originals", storage_away)
+    recording_id = uploaded("docx")
+    run_jobs()
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        db.session.get(Organisation, rec.organisation_id).keep_originals = True  # a policy for films only
+        db.session.commit()
+        assert rec.status == "rejected" and get_storage().head(rec.sources[0].storage_key) is not None
+    monkeypatch.undo()
+    with app.app_context():
+        assert retention.run_retention()["originals_deleted"] == 1
+        rec = db.session.get(Recording, recording_id)
+        assert get_storage().head(rec.sources[0].storage_key) is None
+    assert len(audit_rows(app, "recording.originals_deleted", recording_id)) == 1
