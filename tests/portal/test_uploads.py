@@ -10,7 +10,7 @@ from portal.models import AuditEvent
 from portal.models.recordings import Recording, SourceFile
 from portal.services.storage import get_storage
 from tests.films import ApiClient, MiB, group_with_session, small_parts
-from workers.queues import HEAVY, get_queue
+from workers.queues import HEAVY, LIGHT, get_queue
 
 DATA = os.urandom(2 * MiB + 123_456)  # three parts of 1 MiB, the last one short
 
@@ -54,7 +54,8 @@ def test_upload_completes_and_enqueues_processing_once(app, backend, film, tmp_p
         get_storage().download_to(source.storage_key, target)
         with open(target, "rb") as fh:
             assert hashlib.sha256(fh.read()).hexdigest() == hashlib.sha256(data).hexdigest()
-        assert get_queue(HEAVY).count == 1  # complete twice, one job
+        # complete twice, one job: the film's quick check, on the light queue (encodes come after it)
+        assert get_queue(LIGHT).count == 1 and get_queue(HEAVY).count == 0
         actions = [e.action for e in db.session.scalars(db.select(AuditEvent))]
         assert actions.count("upload.completed") == 1 and "recording.uploaded" in actions
     state = api.call("GET", f"/recordings/{info['recording_id']}").get_json()
