@@ -31,7 +31,7 @@ FILM = os.environ.get("BENCH_FILM", "")
 # file name ending and type as a browser reports them for a camera's or a phone's film
 FILM_TYPE = {".mts": (".MTS", "video/mp2t"), ".mp4": (".MP4", "video/mp4")}.get(Path(FILM).suffix.lower(),
                                                                               (".MP4", "video/mp4"))
-POLL_S = 3  # static/js/recording_status.js asks again 3 s after each answer
+POLL_S = 3  # static/js/upload_status.js asks again 3 s after each answer
 FINISHED = ("ready", "failed", "rejected", "deleted")
 _next_leader = itertools.count()
 

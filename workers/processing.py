@@ -34,6 +34,7 @@ from portal.models.recordings import (
     Recording,
 )
 from portal.services import audit
+from portal.services import recordings as recording_service
 from portal.services.storage import get_storage, object_key
 from workers.media import pictures
 from workers.media.ffmpeg import FFmpegFailed
@@ -218,8 +219,6 @@ def _publish(recording_id, token, prefix, result, checksums, label):
     recording = db.session.get(Recording, recording_id, populate_existing=True)
     audit.record("recording.ready", recording, actor=None, path=result.path, duration=result.duration)
     db.session.commit()
-    from portal.services import recordings as recording_service
-
     recording_service.notify_ready(recording)
     log.info("job %s: recording %s is ready (%s)", label, recording_id, result.path)
 
@@ -250,6 +249,7 @@ def _finish(recording_id, token, status, code, detail, label):
     recording = db.session.get(Recording, recording_id)
     audit.record(f"recording.{status}", recording, actor=None, reason=code)
     db.session.commit()
+    recording_service.notify_stopped(recording)
     log.info("job %s: recording %s is %s (%s)", label, recording_id, status, code)
 
 
@@ -314,6 +314,7 @@ def _record_failure(recording_id, token, error, label, workdir=None):
         db.session.expire_all()
         audit.record("recording.failed", db.session.get(Recording, recording_id), actor=None, reason=code)
         db.session.commit()
+        recording_service.notify_stopped(db.session.get(Recording, recording_id))
 
 
 def processing_timeout(recording):

@@ -21,6 +21,7 @@ from flask import current_app
 from portal.extensions import db
 from portal.models.recordings import FAILED, REJECTED, SOURCE_UPLOADED, UPLOADED, Recording
 from portal.services import audit
+from portal.services import recordings as recording_service
 from portal.services.storage import get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
@@ -93,14 +94,13 @@ def _reject(recording_id, rejection, label):
     audit.record("recording.rejected", db.session.get(Recording, recording_id), actor=None, reason=rejection.code)
     db.session.commit()
     log.info("job %s: recording %s is rejected (%s)", label, recording_id, rejection.code)
+    recording_service.notify_stopped(db.session.get(Recording, recording_id))
     discard_originals(recording_id, label)
     return "rejected"
 
 
 def _pass(recording_id, duration, label):
     """Keep the duration and hand the film to the heavy queue for its processing."""
-    from portal.services.recordings import enqueue_after_upload
-
     won = db.session.execute(recordings.update().where(_still_uploaded(recording_id)).values(
         duration=duration, attempts=0, reason_code=None, reason_detail=None)).rowcount == 1
     db.session.commit()
@@ -108,7 +108,7 @@ def _pass(recording_id, duration, label):
         return "skipped"
     log.info("job %s: recording %s passed its check (%.1f s); queued for processing", label, recording_id,
              duration)
-    enqueue_after_upload(db.session.get(Recording, recording_id))
+    recording_service.enqueue_after_upload(db.session.get(Recording, recording_id))
     return "passed"
 
 
@@ -130,5 +130,7 @@ def _record_failure(recording_id, error, label, workdir):
         db.session.expire_all()
         audit.record("recording.failed", db.session.get(Recording, recording_id), actor=None, reason=code)
     db.session.commit()
+    if won and final:
+        recording_service.notify_stopped(db.session.get(Recording, recording_id))
     log.warning("job %s: check of recording %s failed (%s, attempt %s)%s", label, recording_id, code, attempts,
                 "; giving up" if final else "; will retry")

@@ -45,6 +45,13 @@ UPLOAD_SCHEMAS = {
             "can_retry": {"type": "boolean", "description": "The caller may retry this failed recording"},
             "attempts": {"type": "integer"}, "duration": {"type": ["number", "null"]},
             "files": {"type": "array", "items": {"type": "object"}},
+            "queue": {"type": ["object", "null"], "description": "While waiting or processing: the films "
+                      "ahead in the processing queue and when this one will be ready",
+                      "properties": {"ahead": {"type": "integer"}, "text": {"type": "string"},
+                                     "seconds": {"type": ["integer", "null"]},
+                                     "ready_in_text": {"type": ["string", "null"]}}},
+            "watch_url": {"type": ["string", "null"], "description": "The player, once the caller may watch"},
+            "upload_url": {"type": "string", "description": "The session's upload page"},
         },
     },
 }

@@ -4,7 +4,7 @@ The browser (Uppy) calls these to start or resume a file, get signed part URLs, 
 stored, complete and cancel; bytes never pass through here in S3 mode.
 """
 
-from flask import current_app, jsonify
+from flask import current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,7 @@ from portal.api import bp, json_body
 from portal.extensions import db
 from portal.models import GroupSession
 from portal.models.recordings import Recording, SourceFile
-from portal.services import consent, uploads
+from portal.services import consent, film_state, uploads
 from portal.services import recordings as recording_service
 from portal.services.uploads import UploadRefused
 
@@ -51,7 +51,20 @@ def recording_json(recording):
         "duration": recording.duration,
         "files": [{"upload_id": s.public_id, "position": s.position, "filename": s.filename,
                    "size": s.size, "status": s.status} for s in recording.active_sources],
+        "queue": queue_json(recording),
+        "watch_url": url_for("review.player", recording_id=recording.id)
+        if permissions.can_watch_recording(current_user, recording) else None,
+        "upload_url": url_for("uploads.session_upload", session_id=recording.group_session_id),
     }
+
+
+def queue_json(recording):
+    """The films ahead of ``recording`` and when it will be ready, while it waits or is processed."""
+    if recording.status not in ("uploaded", "processing"):
+        return None
+    place = film_state.queue(recording)
+    return {"ahead": place["ahead"], "text": film_state.ahead_text(place["ahead"]), "seconds": place["seconds"],
+            "ready_in_text": film_state.ready_in_text(place["seconds"])}
 
 
 @bp.route("/sessions/<int:session_id>/uploads", methods=["POST"])

@@ -1,7 +1,7 @@
 """Views of the groups blueprint: thin, the rules live in portal.permissions and the work in
 portal.services.groups and portal.services.consent."""
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,7 +19,7 @@ from portal.groups.forms import (
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, groups
+from portal.services import consent, film_state, groups
 from portal.services import recordings as recording_service
 from portal.services.uploads import current_recording
 
@@ -89,7 +89,23 @@ def show(group_id):
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
                            film_status=recording_service.status_text,
-                           uploader=permissions.can_upload_to_group(current_user, group))
+                           uploader=permissions.can_upload_to_group(current_user, group),
+                           attempts=film_state.last_attempts(group), reason=recording_service.reason_text,
+                           set_uploader=groups.can_set_co_leader_upload(current_user, group))
+
+
+@bp.route("/<int:group_id>/co-leader-upload", methods=["POST"])
+def co_leader_upload(group_id):
+    """Let the co-leader upload too, or only the designated uploader. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    if not groups.can_set_co_leader_upload(current_user, group):
+        abort(403)
+    allowed = request.form.get("allowed") == "1"
+    groups.set_co_leader_upload(group, allowed, current_user)
+    db.session.commit()
+    flash(_("The co-leader may now upload films too.") if allowed
+          else _("Only the designated uploader uploads films now."), "success")
+    return redirect(url_for("groups.show", group_id=group.id) + "#uploader")
 
 
 @bp.route("/<int:group_id>/participants", methods=["POST"])

@@ -14,10 +14,11 @@ from portal.utils import safe_next
 def index():
     """The start page for the signed-in user, by role."""
     from portal import permissions
-    from portal.services import groups
+    from portal.services import groups, leader_todo
 
     admin = permissions.is_admin(current_user)  # only admins see the organisation's lists
     return render_template("main/index.html", led=groups.led_groups(current_user),
+                           todo=leader_todo.todo(current_user),
                            supervised=groups.supervised_groups(current_user),
                            new_groups=groups.newly_started(current_user.organisation_id) if admin else [],
                            missing_evaluations=groups.missing_evaluations(current_user.organisation_id)

@@ -8,11 +8,11 @@ from portal import permissions
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models import GroupSession, Recording
-from portal.models.recordings import READY
+from portal.models.recordings import DELETED, READY
 from portal.models.supervision import SUPERVISION_STATUSES
 from portal.review import bp
 from portal.review.forms import SupervisionForm
-from portal.services import comments, playback, supervision
+from portal.services import comments, film_state, notifications, playback, supervision
 
 
 @bp.route("/")
@@ -32,8 +32,15 @@ def queue():
 def player(recording_id):
     """Watch a film and comment on it. :raise 404: unless the user may watch it."""
     recording = db.session.get(Recording, recording_id)
+    gone = film_state.unavailable_reason(current_user, recording)
+    if gone is not None:  # people of the group learn why; everyone else still gets a 404
+        group_session = recording.group_session
+        return render_template("review/unavailable.html", message=gone, group_session=group_session,
+                               group=group_session.group), 410 if recording.status == DELETED else 403
     permissions.require_watch_recording(recording)
     group_session = recording.group_session
+    notifications.mark_read_at(current_user, url_for("review.player", recording_id=recording.id))
+    db.session.commit()
     return render_template(
         "review/player.html", recording=recording, group_session=group_session, group=group_session.group,
         categories=comments.categories_for(group_session.group.program),
@@ -51,6 +58,7 @@ def session(session_id):
                                      or permissions.leads_group(current_user, group_session.group)):
         abort(404)
     editor = permissions.can_supervise_session(current_user, group_session)
+    readable = permissions.can_read_feedback(current_user, group_session)
     record = supervision.supervision_for(group_session)
     form = SupervisionForm(obj=record) if editor else None
     if request.method == "POST":
@@ -68,9 +76,11 @@ def session(session_id):
                 flash(_("The feedback is published to the leaders.") if "publish" in request.form
                       else _("The supervision is saved."), "success")
                 return redirect(url_for("review.session", session_id=session_id))
+    if readable:
+        notifications.mark_read_at(current_user, url_for("review.session", session_id=session_id))
+        db.session.commit()
     recordings = [r for r in group_session.recordings if r.status == READY]
     recording = recordings[-1] if recordings else None
-    readable = permissions.can_read_feedback(current_user, group_session)
     threads = []
     if recording is not None and readable and permissions.can_watch_recording(current_user, recording):
         threads = comments.threads_json(comments.visible_comments(current_user, recording), current_user)

@@ -73,6 +73,18 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
     return group
 
 
+def can_set_co_leader_upload(user, group):
+    """The designated uploader and the organisation's admins decide whether the co-leader uploads too."""
+    return group is not None and permissions.can_manage_group(user, group) and (
+        permissions.is_admin(user) or (group.uploader is not None and group.uploader.id == user.id))
+
+
+def set_co_leader_upload(group, allowed, actor):
+    """Let the co-leader upload the group's films too, or not; audited. The caller commits."""
+    group.co_leader_may_upload = bool(allowed)
+    audit.record("group.co_leader_upload", group, actor=actor, allowed=bool(allowed))
+
+
 def notify_group_started(group):
     """Mail the organisation's admins that a group is starting."""
     admins = db.session.scalars(db.select(User).where(

@@ -32,6 +32,8 @@ RECERT_REQUESTED = "recertification_requested"
 RECERT_DUE_90 = "recertification_due_90"
 RECERT_DUE_30 = "recertification_due_30"
 DELETION_WARNING = "deletion_warning"
+FILM_REJECTED = "film_rejected"
+FILM_FAILED = "film_failed"
 
 SUBJECTS = {
     FILM_READY: _l("A film is ready for supervision"),
@@ -46,6 +48,8 @@ SUBJECTS = {
     RECERT_DUE_90: _l("Your recertification is due within 90 days"),
     RECERT_DUE_30: _l("Your recertification is due within 30 days"),
     DELETION_WARNING: _l("A film will be deleted"),
+    FILM_REJECTED: _l("The film could not be used: upload it again"),
+    FILM_FAILED: _l("The film could not be processed"),
 }
 MESSAGES = {
     FILM_READY: _l("The film of %(session)s in the group %(group)s is ready to watch."),
@@ -68,13 +72,28 @@ MESSAGES = {
                       "your latest group soon."),
     DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
                          "organisation's retention policy. Ask an administrator if it must be kept longer."),
+    FILM_REJECTED: _l("The film of %(session)s in the group %(group)s could not be used. %(reason_text)s "
+                      "Upload the film file itself from the camera, for example 00001.MTS, on the session's "
+                      "upload page."),
+    FILM_FAILED: _l("The film of %(session)s in the group %(group)s could not be processed. %(reason_text)s "
+                    "An administrator of your organisation can try again, or you can upload the film again on "
+                    "the session's upload page."),
 }
+
+
+def _values(params):
+    """``params`` with what is translated at reading time: a film's ``reason`` code as text."""
+    if "reason" not in params:
+        return params
+    from portal.services.recordings import reason_text
+
+    return {**params, "reason_text": reason_text(params["reason"], params.get("reason_detail")) or ""}
 
 
 def message(notification):
     """The notice's text in the current locale."""
     template = MESSAGES.get(notification.kind)
-    return str(template) % notification.params if template is not None else notification.kind
+    return str(template) % _values(notification.params) if template is not None else notification.kind
 
 
 def notify(user, kind, link, **params):
@@ -85,7 +104,7 @@ def notify(user, kind, link, **params):
     db.session.add(notice)
     if user.notify_by_mail:
         with force_locale(user.language):
-            text = str(MESSAGES[kind]) % params
+            text = str(MESSAGES[kind]) % _values(params)
             subject = str(SUBJECTS[kind])
         url = external_url("main.index").rstrip("/") + link  # the link is a path inside the portal
         mail.send(mail.compose(user.email, subject, "notification", language=user.language, user=user,
@@ -110,10 +129,27 @@ def film_ready(recording):
     db.session.commit()
 
 
-def feedback_published(group_session):
-    """Tell the group's leaders that their session's feedback can be read."""
+def film_stopped(recording):
+    """Tell the group's leaders that their film was rejected or failed for good: which session,
+    why, and what to do next (the link leads to the session's upload page). Commits."""
+    from portal.models.recordings import REJECTED
+
+    group_session = recording.group_session
+    kind = FILM_REJECTED if recording.status == REJECTED else FILM_FAILED
     for leader in group_session.group.leaders:
-        notify(leader, FEEDBACK_PUBLISHED, path("review.session", session_id=group_session.id), **_about(group_session))
+        notify(leader, kind, path("uploads.session_upload", session_id=group_session.id),
+               reason=recording.reason_code or "", **_about(group_session),
+               **({"reason_detail": recording.reason_detail} if recording.reason_code == "too_short" else {}))
+    db.session.commit()
+
+
+def feedback_published(group_session, supervisor=None):
+    """Tell the group's leaders that their session's feedback can be read (by whom, for their
+    to-do list)."""
+    by = {"supervisor": supervisor.name} if supervisor is not None else {}
+    for leader in group_session.group.leaders:
+        notify(leader, FEEDBACK_PUBLISHED, path("review.session", session_id=group_session.id),
+               **_about(group_session), **by)
 
 
 def reply_added(comment):
@@ -174,6 +210,22 @@ def recent(user, limit=50):
     """``user``'s latest notices, newest first."""
     return db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def unread_of_kinds(user, kinds, limit=20):
+    """``user``'s unread notices of ``kinds``, newest first (for the start page's to-do list)."""
+    return db.session.scalars(db.select(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None), Notification.kind.in_(kinds))
+        .order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def mark_read_at(user, link):
+    """Mark ``user``'s unread notices that lead to ``link`` (a path, any #fragment) read: the
+    person has opened what they announce."""
+    db.session.execute(db.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None),
+        db.or_(Notification.link == link, Notification.link.startswith(link + "#", autoescape=True)))
+        .values(read_at=utcnow()))
 
 
 def mark_read(user):

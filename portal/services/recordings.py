@@ -177,6 +177,7 @@ def reconcile(now=None):
     now = now or utcnow()
     counts = {"enqueued": 0, "failed": 0}
     stale = now - stale_after()
+    given_up = []
     dead = db.session.scalars(db.select(Recording).where(
         Recording.status == PROCESSING,
         db.or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < stale))).all()
@@ -185,9 +186,12 @@ def reconcile(now=None):
             recording.set_status(FAILED, "worker_lost", "the worker stopped beating its heartbeat")
             audit.record("recording.failed", recording, actor=None, reason="worker_lost")
             counts["failed"] += 1
+            given_up.append(recording)
         else:
             recording.set_status(UPLOADED, "retrying")
     db.session.commit()
+    for recording in given_up:
+        notify_stopped(recording)
     waiting = db.session.scalars(db.select(Recording).where(Recording.status == UPLOADED)).all()
     for recording in waiting:
         if enqueue_processing(recording) is not None:
@@ -209,3 +213,15 @@ def notify_ready(recording):
     from portal.services import notifications
 
     notifications.film_ready(recording)
+
+
+def notify_stopped(recording):
+    """Tell the group's leaders that a film was rejected or failed for good, with the reason and
+    the next step. Never raises: the recording's state is recorded already."""
+    from portal.services import notifications
+
+    try:
+        notifications.film_stopped(recording)
+    except Exception:  # noqa: BLE001 - a notice lost is logged; the pages still show the reason
+        db.session.rollback()
+        log.warning("could not notify the leaders of recording %s", recording.id, exc_info=True)

@@ -39,10 +39,12 @@ log = logging.getLogger(__name__)
 RETENTION = "retention"
 CONSENT_WITHDRAWN = "consent_withdrawn"
 ADMIN_REQUEST = "admin_request"
+LEADER_REQUEST = "leader_request"  # a leader replaced or removed a wrong film before supervision began
 REASONS = {
     RETENTION: _l("Retention period ended"),
     CONSENT_WITHDRAWN: _l("Consent withdrawn"),
     ADMIN_REQUEST: _l("Deleted by an administrator"),
+    LEADER_REQUEST: _l("Removed by a leader to be replaced"),
 }
 MAX_KEYS_IN_RECEIPT = 200
 

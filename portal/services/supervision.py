@@ -73,7 +73,7 @@ def save(user, group_session, summary, meeting_date=None, status=None, publish=F
     audit.record("supervision.publish" if first_publication else "supervision.update", record, actor=user,
                  group_session_id=group_session.id, status=record.status)
     if first_publication:
-        notifications.feedback_published(group_session)
+        notifications.feedback_published(group_session, supervisor=user)
     return record
 
 

@@ -1,34 +1,69 @@
 """Views of the uploads blueprint."""
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import permissions
+from portal.errors import Refused
 from portal.extensions import db
 from portal.models import GroupSession
-from portal.services import consent
+from portal.models.recordings import Recording
+from portal.security import recent_auth_redirect
+from portal.services import consent, film_state
 from portal.services import recordings as recording_service
 from portal.services.uploads import MAX_FILES_PER_SESSION, current_recording
 from portal.uploads import bp
 
 
+def _not_uploader_message(group):
+    """Who uploads for the group, and how a co-leader gets to upload too."""
+    uploader = group.uploader
+    return _("%(name)s uploads the films of this group. %(name)s or an administrator of your organisation can "
+             "let you upload too, with “Let the co-leader upload too” on the group's page.",
+             name=uploader.name if uploader else _("The designated uploader"))
+
+
 @bp.route("/sessions/<int:session_id>/upload")
 def session_upload(session_id):
-    """Upload the session's film, or see how its processing goes. :raise 404, 403:"""
+    """Upload the session's film, or see how its processing goes. :raise 404:"""
     group_session = db.session.get(GroupSession, session_id)
     refusal = consent.upload_gate(current_user, group_session)
-    if refusal is not None and refusal.status in (403, 404):
-        abort(refusal.status)
+    if refusal is not None and refusal.status == 404:
+        abort(404)
+    group = group_session.group
+    refusal_message = _not_uploader_message(group) if refusal and refusal.code == "not_uploader" else \
+        (refusal.message if refusal else None)
     recording = current_recording(group_session)
+    attempt = film_state.last_attempt(group_session)
     config = current_app.config
     return render_template(
-        "uploads/session.html", group_session=group_session, group=group_session.group,
-        refusal=refusal, recording=recording,
-        status_text=recording_service.status_text(recording) if recording else None,
-        reason_text=recording_service.reason_text(recording.reason_code, recording.reason_detail)
-        if recording else None,
-        time_left_text=recording_service.time_left_text(recording_service.seconds_left(recording))
-        if recording else None,
+        "uploads/session.html", group_session=group_session, group=group,
+        refusal=refusal, refusal_message=refusal_message, recording=recording, attempt=attempt,
+        attempt_reason=recording_service.reason_text(attempt.reason_code, attempt.reason_detail)
+        if attempt else None,
+        status_label=recording_service.status_text, can_remove=film_state.can_remove(current_user, recording),
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],
         max_files=MAX_FILES_PER_SESSION)
 
+
+@bp.route("/recordings/<int:recording_id>/remove", methods=["POST"])
+def remove_film(recording_id):
+    """Delete a wrong film (with a receipt) so the session can have a new upload; allowed until
+    the supervisor has started on it. :raise 404:"""
+    recording = db.session.get(Recording, recording_id)
+    group_session = recording.group_session if recording is not None else None
+    if not permissions.can_operate_upload(current_user, group_session):
+        abort(404)
+    back = url_for("uploads.session_upload", session_id=group_session.id)
+    reauth = recent_auth_redirect(back)
+    if reauth is not None:
+        return reauth
+    try:
+        film_state.remove(current_user, recording)
+    except Refused as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash(_("The film is removed. The session is free for a new upload."), "success")
+    return redirect(back)

@@ -70,6 +70,7 @@
     proudlyDisplayPoweredByUppy: false,
     showProgressDetails: true, // speed and time left
     hideCancelButton: false,
+    doneButtonHandler: null, // no "Klart" button beside the status bar's "Klart": the status box says what comes next
     note: text.note,
     metaFields: [{ id: "position", name: text.positionLabel, placeholder: "1" }],
   });
@@ -95,7 +96,8 @@
       const done = await api("POST", `/uploads/${uploadId}/complete`, {
         parts: parts.map((p) => ({ number: p.PartNumber, etag: p.ETag })),
       }, signal);
-      if (done.recording_uploaded) watchRecording(done.recording_id);
+      // upload_status.js follows the film from here (queue, processing, ready)
+      if (done.recording_uploaded) document.dispatchEvent(new CustomEvent("film:uploaded", { detail: { recordingId: done.recording_id } }));
       return {};
     },
     async abortMultipartUpload(file, { uploadId }) {
@@ -180,28 +182,6 @@
 
   function hideError() {
     document.getElementById("upload-error").hidden = true;
-  }
-
-  // After the last file: follow processing until the film is ready (or needs attention).
-  function watchRecording(recordingId) {
-    const status = document.getElementById("recording-status");
-    const bar = document.getElementById("recording-progress");
-    status.hidden = false;
-    bar.hidden = false;
-    const poll = async () => {
-      let rec;
-      try {
-        rec = await api("GET", `/recordings/${recordingId}`);
-      } catch (_e) {
-        setTimeout(poll, 5000);
-        return;
-      }
-      document.getElementById("recording-status-text").textContent = rec.status_text;
-      bar.value = Math.round((rec.progress || 0) * 100);
-      root.dataset.recordingStatus = rec.status;
-      if (!["ready", "failed", "rejected", "deleted"].includes(rec.status)) setTimeout(poll, 3000);
-    };
-    poll();
   }
 
   window.filmportalenUppy = uppy; // for tests and debugging

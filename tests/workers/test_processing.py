@@ -116,6 +116,12 @@ def test_a_film_shorter_than_the_default_minimum_is_rejected_with_its_length(app
     assert state["reason_text"] == ("Filmen är bara 3 sekunder lång. Ladda upp hela inspelningen av "
                                     "sessionen.")
     assert len(audit_rows(app, "recording.originals_deleted", recording_id)) == 1
+    with app.test_request_context(headers={"Accept-Language": "sv"}):  # the leaders are told, with the length
+        from portal.models.supervision import Notification
+        from portal.services import notifications
+
+        texts = [notifications.message(n) for n in db.session.scalars(db.select(Notification))]
+        assert len(texts) == 2 and all("Filmen är bara 3 sekunder lång." in text for text in texts)
 
 
 def test_the_shortness_reason_says_second_or_seconds(app):
