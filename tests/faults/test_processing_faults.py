@@ -225,7 +225,7 @@ def _leader_sees_retrying(leader, session_id, recording_id, watch, timeout=90):
             shown["reason_text"] = state["reason_text"]
             page = leader.client.get(f"/sessions/{session_id}/upload").get_data(as_text=True)
             shown["page_retrying"] = bool(state["reason_text"]) and re.search(
-                r'id="recording-reason"\s*>' + re.escape(str(escape(state["reason_text"]))), page) is not None
+                r'id="recording-status-text"[^>]*>' + re.escape(str(escape(state["reason_text"]))), page) is not None
         time.sleep(0.1)
     return shown
 
