@@ -403,6 +403,7 @@ def main():
         film = make_film(folder, args.film_seconds, args.encode)
 
         port = free_port()
+        env["PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # signed storage URLs point at this server
         gunicorn = procs.start("gunicorn", [str(VENV / "gunicorn"), "-c", "config/gunicorn.conf.py", "--bind",
                                              f"127.0.0.1:{port}", "--workers", str(GUNICORN_WORKERS), "--threads",
                                              "4", "app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,

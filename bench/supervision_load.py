@@ -347,6 +347,7 @@ def main():
               f"made in {time.monotonic() - started:.0f}s")
 
         port = free_port()
+        env["PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # signed storage URLs point at this server
         procs.start("gunicorn", [str(VENV / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "3",
                                  "--threads", "4", "app:app"], cwd=ROOT, env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

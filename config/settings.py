@@ -100,8 +100,10 @@ class Config:
         # upload is aborted by the sweeper. Parts are 16-64 MiB (portal.services.storage).
         self.UPLOAD_MAX_FILE_BYTES = env_int("UPLOAD_MAX_FILE_GB", 20) * 10**9
         self.UPLOAD_PART_URL_TTL = env_int("UPLOAD_PART_URL_TTL", 3600)
-        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 600)
+        self.MEDIA_URL_TTL = env_int("MEDIA_URL_TTL", 60)  # at most 60: portal.services.playback
         self.UPLOAD_STALE_DAYS = env_int("UPLOAD_STALE_DAYS", 7)
+        # Uploads with no stored byte for this long are listed for admins on the films-to-fix page.
+        self.UPLOAD_STUCK_HOURS = env_int("UPLOAD_STUCK_HOURS", 24)
         # Smallest part but the last one, as S3 requires; tests lower it for the local backend.
         self.UPLOAD_MIN_PART_BYTES = 5 * 1024 * 1024
         # Largest part the local backend accepts in one signed PUT (the top of the 16-64 MiB range).
@@ -119,6 +121,9 @@ class Config:
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
         self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
+        # Days between a withdrawal of consent and the deletion of its films (an organisation may
+        # set its own); 0 deletes them by the next reconciler round, within a minute.
+        self.WITHDRAWAL_GRACE_DAYS = env_int("WITHDRAWAL_GRACE_DAYS", 7)
         # Seconds before each automatic retry of a failed processing run (three retries). The
         # second retry comes 70 s after the first failure, so a storage outage of a minute is
         # outlived without anyone pressing "retry".
@@ -137,10 +142,15 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = env_str("DEFAULT_TIMEZONE", "Europe/Stockholm")
         self.LANGUAGES = ("sv", "en")
 
-        self.PUBLIC_URL = env_str("PUBLIC_URL")
+        # The portal's address as people reach it: the only base of links in mails and of signed
+        # storage URLs (never the request's Host header), and the one host requests may name.
+        self.PUBLIC_URL = public_url(env_str("PUBLIC_URL"))
+        self.TRUSTED_HOSTS = trusted_hosts(self.PUBLIC_URL)
         self.INVITATION_MAX_AGE = env_int("INVITATION_MAX_AGE_HOURS", 72) * 3600
         self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE_MINUTES", 60) * 60
         self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+        # Personal API tokens stop working this many days after they are issued.
+        self.API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90)
 
         # Sessions end after this long without a request, and this long after login whatever
         # happens; sensitive actions (role changes, deletions, exports) ask for the password
@@ -148,8 +158,8 @@ class Config:
         self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
         self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
         self.REAUTH_MINUTES = env_int("REAUTH_MINUTES", 10)
-        # Two-factor login (TOTP) for admins and supervisors, and leaders where the organisation
-        # asks for it. Only tests turn it off.
+        # Two-factor login (TOTP) for every role; an organisation may relax it for its leaders.
+        # Only tests turn it off.
         self.TWO_FACTOR_REQUIRED = env_bool("TWO_FACTOR_REQUIRED", True)
         # Failed logins allowed per account and per address before the answer is "wait";
         # the windows grow (minute, hour, day). Syntax: the `limits` library's.
@@ -185,6 +195,9 @@ class DevConfig(Config):
         super().__init__()
         if not self.SECRET_KEY:
             self.SECRET_KEY = read_or_create_dev_secret()
+        if not self.PUBLIC_URL:  # `make run` sets it; `flask run` and the CLI get the local default
+            self.PUBLIC_URL = public_url(f"http://127.0.0.1:{env_int('PORT', 5000)}")
+            self.TRUSTED_HOSTS = trusted_hosts(self.PUBLIC_URL)
 
 
 class TestConfig(Config):
@@ -199,6 +212,8 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105 - tests only
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.MAIL_SERVER = None
+        self.PUBLIC_URL = "http://localhost"  # the test client's host
+        self.TRUSTED_HOSTS = trusted_hosts(self.PUBLIC_URL)
         self.TWO_FACTOR_REQUIRED = False  # the tests of two-factor login turn it on
         # Cheap password hashes: tests create and log in hundreds of users. Production keeps
         # argon2-cffi's defaults (t=3, m=64 MiB, p=4).
@@ -227,6 +242,8 @@ class ProdConfig(Config):
             missing.append("DATABASE_URL")
         if not env_str("REDIS_URL"):
             missing.append("REDIS_URL")
+        if not self.PUBLIC_URL:
+            missing.append("PUBLIC_URL")
         if not env_str("STORAGE_BACKEND"):
             missing.append("STORAGE_BACKEND")
         elif self.STORAGE_BACKEND == "s3":
@@ -255,6 +272,32 @@ def load_config(name=None):
     config = CONFIGS[name]()
     config.validate()
     return config
+
+
+def public_url(url):
+    """``url`` without a trailing slash. :raise ConfigError: unless it is http(s)://host[:port][/path]."""
+    if url is None:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must look like https://film.example.se, got {url!r}")
+    return url.rstrip("/")
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def trusted_hosts(url):
+    """The Host names requests may carry: PUBLIC_URL's host (for a loopback address, every
+    loopback name, as a browser on the same machine may use either). None (any) without it."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname
+    return list(LOOPBACK) if host in LOOPBACK else [host]
 
 
 def normalise_database_url(url):

@@ -67,6 +67,11 @@ def create_app(config=None):
     app.add_template_filter(timecode, "duration")
     app.add_template_filter(timecode, "timecode")
 
+    from portal import clock, languages
+
+    clock.init_app(app)
+    languages.init_app(app)
+
     @app.context_processor
     def inject_helpers():
         from portal import permissions

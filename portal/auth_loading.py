@@ -4,9 +4,7 @@ from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from portal.extensions import db
-from portal.models import ApiToken, User
-from portal.models.base import utcnow
-from portal.models.users import hash_api_token
+from portal.models import User
 
 
 def bearer_token():
@@ -32,17 +30,16 @@ def load_session_user(session_id):
 
 
 def load_token_user(req):
-    """Authenticate ``Authorization: Bearer <token>`` against the stored token hashes."""
+    """Authenticate ``Authorization: Bearer <token>``: a token that works, of a user who meets
+    their two-factor requirement (portal.services.api_tokens)."""
+    from portal.services import api_tokens
+
     token = bearer_token()
     if token is None:
         return None
-    row = db.session.scalar(db.select(ApiToken).where(
-        ApiToken.token_hash == hash_api_token(token), ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.active:
-        return None
-    row.last_used_at = utcnow()
+    user = api_tokens.authenticate(token)
     db.session.commit()
-    return row.user
+    return user
 
 
 def unauthorized():

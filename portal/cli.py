@@ -7,9 +7,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
+from portal.errors import Refused
 from portal.extensions import db
-from portal.models import ROLES, ApiToken, User
-from portal.services import accounts
+from portal.models import ROLES, User
+from portal.services import accounts, api_tokens
 
 portal_cli = AppGroup("portal", help="Filmportalen administration.")
 
@@ -40,13 +41,17 @@ def create_user_command(email, name, roles, password, organisation, language):
 
 @portal_cli.command("create-token")
 @click.option("--email", required=True)
-def create_token_command(email):
-    """Print a new personal API token for the user (shown once, stored hashed)."""
+@click.option("--name", default="command line", show_default=True, help="Shown on the account page.")
+def create_token_command(email, name):
+    """Print a new personal API token for the user (shown once, stored hashed, expires after
+    API_TOKEN_DAYS); refused while the user must set up two-factor login."""
     user = db.session.scalar(db.select(User).where(User.email == accounts.normalise_email(email)))
     if user is None or not user.active:
         raise click.ClickException(f"No active user with e-mail {email}.")
-    row, plaintext = ApiToken.issue(user)
-    db.session.add(row)
+    try:
+        _row, plaintext = api_tokens.issue(user, name)
+    except Refused as refusal:
+        raise click.ClickException(refusal.message) from None
     db.session.commit()
     click.echo(plaintext)
 

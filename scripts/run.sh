@@ -7,6 +7,9 @@ BIN=.venv/bin
 export PORTAL_ENV=${PORTAL_ENV:-development}
 export FLASK_APP=app
 PORT=${PORT:-5000}
+# Links in mails and signed storage URLs use this address, and requests naming another host are
+# refused (TRUSTED_HOSTS); set PUBLIC_URL when people reach this machine under another name.
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$PORT}
 INSTANCE="$PWD/instance"
 mkdir -p "$INSTANCE/redis" "$INSTANCE/storage"
 
@@ -56,13 +59,13 @@ pids+=($!)
 pids+=($!)
 
 for _ in $(seq 100); do
-  "$BIN/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/healthz', timeout=1)" \
+  "$BIN/python" -c "import urllib.parse as p, urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$PORT/healthz', headers={'Host': p.urlsplit('$PUBLIC_URL').netloc}), timeout=1)" \
     >/dev/null 2>&1 && break
   sleep 0.2
 done
 cat <<MSG
 
-  Filmportalen is running: http://127.0.0.1:$PORT/login
+  Filmportalen is running: $PUBLIC_URL/login
   Log in as ${PORTAL_ADMIN_EMAIL:-admin@example.org} (the password was printed above on the
   first run, or is PORTAL_ADMIN_PASSWORD). Mails are written to this log. Ctrl-C stops it all.
 

@@ -3,7 +3,8 @@
 It answers CORS as a bucket with the README's CORS rule would (moto's server does not), refuses
 presigned URLs past their X-Amz-Expires as S3 does (moto does not check), counts the part PUTs
 that start and those that reach storage, and can slow every PUT down so a test can interrupt
-an upload half-way.
+an upload half-way. ``gunicorn_like`` serves an app with gunicorn's request bodies, so tests
+on werkzeug's server meet a torn part the way `make run` does.
 """
 
 import calendar
@@ -141,3 +142,29 @@ class CountingProxy:
     def stop(self):
         self.server.shutdown()
         self.thread.join(timeout=10)
+
+
+class GunicornBody:
+    """A request body as gunicorn gives it: it simply ends where the client stopped sending
+    (werkzeug's development server raises instead), so a torn part only looks shorter."""
+
+    def __init__(self, stream, length):
+        self.stream, self.left = stream, length
+
+    def read(self, size=-1):
+        want = self.left if size is None or size < 0 else min(size, self.left)
+        try:
+            data = self.stream.read(want) if want > 0 else b""
+        except OSError:  # reset by the peer: the body ends here too
+            data = b""
+        self.left -= len(data)
+        return data
+
+
+def gunicorn_like(wsgi_app):
+    """``wsgi_app`` served with gunicorn's request bodies (``wsgi.input_terminated``)."""
+    def app(environ, start_response):
+        environ["wsgi.input"] = GunicornBody(environ["wsgi.input"], int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input_terminated"] = True
+        return wsgi_app(environ, start_response)
+    return app

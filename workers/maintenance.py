@@ -1,5 +1,6 @@
 """Periodic work every worker offers: the reconciler, the stale-upload sweeper, the daily
-reminder of feedback due and the hourly retention run (warnings, deletions, originals).
+reminder of feedback due, the hourly retention run (warnings, deletions, originals) and, as
+often as the reconciler, the deletion of films whose withdrawal's grace period is over.
 
 Each worker runs a small thread; a Redis lock (``SET NX EX``) makes exactly one of them do
 each round, however many workers on however many machines are running.
@@ -58,6 +59,13 @@ def retention_task():
         log.info("retention: %s", counts)
 
 
+def withdrawal_task():
+    from portal.services import withdrawal
+
+    # Idempotent: a deleted film is skipped, a held or failed one is tried again next round.
+    withdrawal.run_due()
+
+
 def remind_task():
     from portal.services.certification_notices import remind_recertification
     from portal.services.notifications import remind_feedback_due
@@ -83,6 +91,7 @@ class MaintenanceThread(threading.Thread):
     def run(self):
         while not self.stopped.wait(self.tick):
             run_once(self.app, "reconcile", self.every, reconcile_task)
+            run_once(self.app, "withdrawals", self.every, withdrawal_task)
             run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
             run_once(self.app, "remind", REMIND_EVERY, remind_task)
             run_once(self.app, "retention", SWEEP_EVERY, retention_task)

@@ -7,4 +7,4 @@ from portal.permissions import require_admin
 bp = Blueprint("admin", __name__)
 bp.before_request(require_admin)
 
-from portal.admin import audit, boosters, exports, programs, recordings, retention, routes  # noqa: E402,F401
+from portal.admin import audit, boosters, exports, programs, recordings, retention, routes, withdrawals  # noqa: E402,F401,I001

@@ -2,13 +2,14 @@
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
+from portal.clock import local_iso, start_of_day
 from portal.extensions import db
 from portal.models import AuditEvent, User
 from portal.security import recent_auth_redirect
@@ -54,9 +55,9 @@ def events_query(wanted):
     if wanted["object_id"] is not None:
         query = query.where(AuditEvent.object_id == wanted["object_id"])
     if wanted["since"]:
-        query = query.where(AuditEvent.at >= datetime.combine(wanted["since"], time.min))
+        query = query.where(AuditEvent.at >= start_of_day(wanted["since"]))
     if wanted["until"]:
-        query = query.where(AuditEvent.at < datetime.combine(wanted["until"] + timedelta(days=1), time.min))
+        query = query.where(AuditEvent.at < start_of_day(wanted["until"] + timedelta(days=1)))
     return query
 
 
@@ -82,12 +83,12 @@ def audit_export():
     wanted = filters()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("When (UTC)"), _("Action"), _("Who"), _("Object"), _("Object id"), _("Address"), _("Detail")])
+    writer.writerow([_("When"), _("Action"), _("Who"), _("Object"), _("Object id"), _("Address"), _("Detail")])
     count = 0
     for event, user in db.session.execute(events_query(wanted).limit(EXPORT_MAX)):
         count += 1
         writer.writerow([safe_cell(v) for v in (
-            event.at.strftime("%Y-%m-%d %H:%M:%S"), event.action, user.email if user else "",
+            local_iso(event.at), event.action, user.email if user else "",
             event.object_type or "", event.object_id or "", event.ip or "", _detail(event.detail))])
     audit.record("audit.export", current_user.organisation, rows=count,
                  filters={k: str(v) for k, v in wanted.items() if v})

@@ -18,6 +18,14 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
+class ConsentTextForm(FlaskForm):
+    consent_text_version = StringField(
+        _l("Current version of the information text"), validators=[DataRequired(), Length(max=40)],
+        description=_l("The version of the written information about filming that participants get before "
+                       "they consent, such as its date or number. Leaders get it filled in when they register "
+                       "consent; change it here when the text changes."))
+
+
 def _number(label, low=0):
     return IntegerField(label, validators=[InputRequired(), NumberRange(min=low, max=1000)])
 
@@ -78,7 +86,22 @@ def organisations():
             db.session.commit()
             flash(_("The organisation %(name)s is created.", name=name), "success")
             return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisations.html", organisation=current_user.organisation, form=form)
+    return render_template("admin/organisations.html", organisation=current_user.organisation, form=form,
+                           consent_form=ConsentTextForm(prefix="consent", obj=current_user.organisation))
+
+
+@bp.route("/organisations/consent-text", methods=["POST"])
+def consent_text():
+    """Set the organisation's current version of the information text about filming."""
+    form = ConsentTextForm(prefix="consent")
+    if form.validate_on_submit():
+        consent.set_consent_text_version(current_user.organisation, form.consent_text_version.data, current_user)
+        db.session.commit()
+        flash(_("The current version of the information text is %(v)s.",
+                v=current_user.organisation.consent_text_version), "success")
+    else:
+        flash(_("Enter the version of the information text (at most 40 characters)."), "error")
+    return redirect(url_for("admin.organisations") + "#consent-text")
 
 
 @bp.route("/programs")
@@ -95,7 +118,8 @@ def edit_program(program_id):
     form = ProgramForm(obj=program)
     if form.validate_on_submit():
         if form.group_size_min.data > form.group_size_max.data:
-            flash(_("The smallest group size cannot be larger than the largest."), "error")
+            flash(_("The smallest group size is larger than the largest. Swap the two numbers and save again."),
+                  "error")
         else:
             form.populate_obj(program)
             audit.record("program.update", program)

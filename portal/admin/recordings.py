@@ -1,6 +1,7 @@
-"""Films that need an admin: failed processing to retry, rejected files, work in progress."""
+"""Films that need an admin: failed processing to retry, rejected files, work in progress,
+and uploads that stopped moving."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,6 +12,7 @@ from portal.models import Group, GroupSession, Recording
 from portal.models.recordings import FAILED, PROCESSING, REJECTED, UPLOADED
 from portal.permissions import can_retry_recording
 from portal.services import recordings as recording_service
+from portal.services import uploads as upload_service
 from portal.utils import safe_next
 
 ATTENTION = (FAILED, REJECTED, UPLOADED, PROCESSING)
@@ -18,14 +20,17 @@ ATTENTION = (FAILED, REJECTED, UPLOADED, PROCESSING)
 
 @bp.route("/recordings")
 def recordings():
-    """The organisation's films that failed, were refused, or are on their way."""
+    """The organisation's films that failed, were refused, are on their way, or whose upload is stuck."""
     rows = db.session.execute(
         db.select(Recording, GroupSession, Group)
         .join(GroupSession, Recording.group_session_id == GroupSession.id)
         .join(Group, GroupSession.group_id == Group.id)
         .where(Recording.organisation_id == current_user.organisation_id, Recording.status.in_(ATTENTION))
         .order_by(Recording.status, Recording.updated_at.desc())).all()
-    return render_template("admin/recordings.html", rows=rows, form=ConfirmForm(),
+    stuck_hours = current_app.config["UPLOAD_STUCK_HOURS"]
+    stuck = upload_service.stuck_uploads(current_user.organisation_id, stuck_hours)
+    return render_template("admin/recordings.html", rows=rows, form=ConfirmForm(), stuck=stuck,
+                           stuck_hours=stuck_hours,
                            status_text=recording_service.status_text, reason_text=recording_service.reason_text)
 
 

@@ -5,10 +5,11 @@ withdrawal of consent. Every deletion asks for the password again and for a conf
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField
-from wtforms.validators import AnyOf, DataRequired, InputRequired, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.admin import bp
 from portal.extensions import db
@@ -17,15 +18,23 @@ from portal.models.recordings import DELETED
 from portal.security import recent_auth_redirect
 from portal.services import audit, retention
 from portal.services import recordings as recording_service
+from portal.services import retention_policy as policy_service
 
-POLICY_FIELDS = ("retention_days", "deletion_warning_days", "keep_originals", "leaders_require_2fa")
+POLICY_FIELDS = ("retention_days", "retention_max_days", "withdrawal_grace_days", "deletion_warning_days",
+                 "keep_originals", "leaders_require_2fa")
 
 
 class RetentionPolicyForm(FlaskForm):
     retention_days = IntegerField(
-        _l("Delete films this many days after the supervision or the certification decision"),
-        validators=[Optional(), NumberRange(min=1, max=3650)],
-        description=_l("Leave empty to keep films until an administrator deletes them."))
+        _l("Delete films this many days after the group's certification decision"),
+        validators=[InputRequired(), NumberRange(min=1, max=3650)],
+        description=_l("In groups without certification, the days count from the session's published feedback."))
+    retention_max_days = IntegerField(_l("Delete every film at the latest this many days after upload"),
+                                      validators=[InputRequired(), NumberRange(min=1, max=3650)])
+    withdrawal_grace_days = IntegerField(
+        _l("Delete the films of a withdrawal of consent this many days after it is registered"),
+        validators=[Optional(), NumberRange(min=0, max=90)],
+        description=_l("Leave empty for the portal's default; 0 deletes them within a minute."))
     deletion_warning_days = IntegerField(_l("Warn the leaders and administrators this many days before"),
                                          validators=[InputRequired(), NumberRange(min=0, max=365)])
     keep_originals = BooleanField(_l("Keep the uploaded original files after processing"))
@@ -34,6 +43,7 @@ class RetentionPolicyForm(FlaskForm):
 
 class LegalHoldForm(FlaskForm):
     hold = HiddenField(validators=[AnyOf(["set", "lift"])])
+    reason = StringField(_l("Reason for the legal hold"), validators=[Optional(), Length(max=500)])
 
 
 class DeleteForm(FlaskForm):
@@ -58,6 +68,12 @@ def _blocked_session(session_id):
     return group_session
 
 
+@bp.app_template_global()
+def retention_policy_at_first_login(user):
+    """For the start page: the policy an admin sees at their first login (None later)."""
+    return policy_service.at_first_login(user)
+
+
 @bp.route("/retention", methods=["GET", "POST"])
 def retention_policy():
     """The organisation's retention policy, the films scheduled for deletion and legal holds."""
@@ -77,6 +93,7 @@ def retention_policy():
         return redirect(url_for("admin.retention_policy"))
     rows, deleted = retention.overview(organisation.id)
     return render_template("admin/retention.html", form=form, rows=rows, deleted=deleted,
+                           retention_policy=policy_service.summary(organisation),
                            hold_form=LegalHoldForm(), status_text=recording_service.status_text,
                            reason_text=retention.reason_text)
 
@@ -88,7 +105,10 @@ def legal_hold(recording_id):
     form = LegalHoldForm()
     if form.validate_on_submit():
         if form.hold.data == "set":
-            retention.set_legal_hold(recording, current_user)
+            if not (form.reason.data or "").strip():
+                flash(_("Give the reason for the legal hold."), "error")
+                return redirect(url_for("admin.retention_policy"))
+            retention.set_legal_hold(recording, current_user, form.reason.data)
             flash(_("The film is under a legal hold and will not be deleted."), "success")
         else:
             if (r := recent_auth_redirect(url_for("admin.retention_policy"))) is not None:
@@ -101,8 +121,9 @@ def legal_hold(recording_id):
 
 def _deleted_message(receipts):
     numbers = ", ".join(str(receipt.id) for receipt in receipts)
-    return _("%(n)d film(s) deleted. Receipt number(s) in the audit log: %(numbers)s.", n=len(receipts),
-             numbers=numbers)
+    return ngettext("%(num)d film deleted. Its receipt number in the audit log: %(numbers)s.",
+                    "%(num)d films deleted. Their receipt numbers in the audit log: %(numbers)s.", len(receipts),
+                    numbers=numbers)
 
 
 def _failed():
@@ -151,7 +172,8 @@ def delete_withdrawn_session(session_id):
             if receipts:
                 flash(_deleted_message(receipts), "success")
             if held:
-                flash(_("%(n)d film(s) are under a legal hold and were kept.", n=len(held)), "error")
+                flash(ngettext("%(num)d film is under a legal hold and was kept.",
+                               "%(num)d films are under a legal hold and were kept.", len(held)), "error")
             return redirect(url_for("admin.groups_overview"))
     return render_template("admin/retention_delete.html", form=form, films=retention.live_films(group_session),
                            group_session=group_session, withdrawal=True,

@@ -11,7 +11,7 @@ from portal.api import bp
 from portal.errors import api_error
 from portal.extensions import db
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, groups
+from portal.services import consent, groups, withdrawal
 
 
 class InputError(ValueError):
@@ -201,14 +201,29 @@ def give_consent(participant_id):
     return jsonify(participant_json(participant)), 201
 
 
+@bp.route("/participants/<int:participant_id>/withdrawal-preview")
+def withdrawal_preview(participant_id):
+    """What a withdrawal would take, to show before registering it: the films of the sessions the
+    participant attended and the grace period. Changes nothing. :raise 404, 403:"""
+    participant = _visible(Participant, participant_id)
+    permissions.require_manage_group(participant.group)
+    rows = withdrawal.affected(participant)
+    return jsonify(recording_ids=[r.id for row in rows for r in row.films],
+                   session_ids=[row.group_session.id for row in rows],
+                   grace_days=withdrawal.grace_days(participant.group.organisation))
+
+
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 def withdraw(participant_id):
     """Register a withdrawal; blocks playback of the sessions attended. :raise 404, 403, 409:"""
     participant = _visible(Participant, participant_id)
     permissions.require_manage_group(participant.group)
-    blocked = consent.withdraw_consent(participant, field(body(), "date", date), current_user)
+    registered = withdrawal.register(participant, field(body(), "date", date), current_user)
     db.session.commit()
-    return jsonify(participant=participant_json(participant), blocked_session_ids=[s.id for s in blocked])
+    films = registered.films
+    return jsonify(participant=participant_json(participant),
+                   blocked_session_ids=sorted({r.group_session_id for r in films}),
+                   recording_ids=[r.id for r in films], delete_after=registered.delete_after.isoformat())
 
 
 @bp.route("/sessions/<int:session_id>/consent-confirmation", methods=["POST"])

@@ -39,7 +39,8 @@ def build_spec():
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "Personal token from `flask portal create-token`."},
+                           "description": "Personal token from the account page (/account) or `flask portal "
+                                          "create-token`; it expires after API_TOKEN_DAYS (default 90)."},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; state changes need X-CSRFToken."},
             },

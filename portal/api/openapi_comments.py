@@ -74,7 +74,8 @@ COMMENT_PATHS = {
                  "operationId": "playRecording", "parameters": [RECORDING],
                  "requestBody": {"required": False, "content": {"application/json": {"schema": {
                      "type": "object", "properties": {"renewal": {
-                         "type": "boolean", "description": "Fresh URLs during the same viewing"}}}}}},
+                         "type": "boolean", "description": "Fresh URLs during the same viewing; a new viewing "
+                         "unless the caller played this film in the last 10 minutes"}}}}}},
                  "responses": {"200": _json(_ref("Playback"), "The URLs and their expiry"), **_errors(404)}},
     },
     "/recordings/{recording_id}/position": {

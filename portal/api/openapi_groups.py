@@ -121,12 +121,22 @@ GROUP_PATHS = {
                  "responses": {"201": _json(_ref("Participant"), "The participant"),
                                **_errors(400, 403, 404, 422)}},
     },
+    "/participants/{participant_id}/withdrawal-preview": {
+        "get": {"summary": "The films a withdrawal would take (sessions attended that have a film) and the grace "
+                           "period, to confirm before POST .../withdraw; changes nothing",
+                "operationId": "previewWithdrawal", "parameters": [_id("participant_id")],
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "recording_ids": IDS, "session_ids": IDS, "grace_days": {"type": "integer"}}}, "The preview"),
+                    **_errors(403, 404)}},
+    },
     "/participants/{participant_id}/withdraw": {
-        "post": {"summary": "Register a withdrawal; blocks playback of the sessions attended",
+        "post": {"summary": "Register a withdrawal: stops playback of the films of the sessions attended and "
+                            "deletes them after the grace period (delete_after)",
                  "operationId": "withdrawConsent", "parameters": [_id("participant_id")],
                  "requestBody": _body({"type": "object", "required": ["date"], "properties": {"date": DATE}}),
                  "responses": {"200": _json({"type": "object", "properties": {
-                     "participant": _ref("Participant"), "blocked_session_ids": IDS}}, "Withdrawn"),
+                     "participant": _ref("Participant"), "blocked_session_ids": IDS, "recording_ids": IDS,
+                     "delete_after": {"type": "string", "format": "date-time"}}}, "Withdrawn"),
                      **_errors(400, 403, 404, 409, 422)}},
     },
     "/sessions/{session_id}/consent-confirmation": {

@@ -67,6 +67,14 @@ UPLOAD_PATHS = {
                                "415": _json(_ref("Error"), "Not a video"),
                                **_errors(400, 403, 404, 409, 422)}},
     },
+    "/sessions/{session_id}/uploads/restart": {
+        "post": {"summary": "Start the session's film over: abort every file's upload and drop what was sent",
+                 "operationId": "restartUpload", "parameters": [_id("session_id")],
+                 "responses": {"200": _json({"type": "object", "properties": {
+                     "session_id": {"type": "integer"}, "recording_id": {"type": ["integer", "null"]},
+                     "status": {"type": ["string", "null"]}}}, "Free for a new upload"),
+                     **_errors(400, 404, 409)}},
+    },
     "/uploads/{upload_id}/part-urls": {
         "post": {"summary": "Signed PUT URLs for parts", "operationId": "signParts",
                  "parameters": [UPLOAD_ID],

@@ -82,6 +82,20 @@ def start_upload(session_id):
                    max_file_bytes=current_app.config["UPLOAD_MAX_FILE_BYTES"]), (200 if resumed else 201)
 
 
+@bp.route("/sessions/<int:session_id>/uploads/restart", methods=["POST"])
+def restart_upload(session_id):
+    """Abort the session's unfinished upload and drop its parts, so the film starts over.
+
+    :raise 404: unless the user may upload to the session. :raise 409: once the film is in.
+    """
+    group_session = db.session.get(GroupSession, session_id)
+    permissions.require_operate_upload(group_session)
+    recording = uploads.restart_upload(current_user, group_session)
+    db.session.commit()
+    return jsonify(session_id=session_id, recording_id=recording.id if recording else None,
+                   status=recording.status if recording else None)
+
+
 @bp.route("/uploads/<upload_id>/part-urls", methods=["POST"])
 def part_urls(upload_id):
     """Signed PUT URLs for the listed part numbers. :raise 404:"""

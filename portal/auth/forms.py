@@ -37,3 +37,12 @@ class ReauthForm(FlaskForm):
     code = StringField(_l("Code from the authenticator app"), validators=[Length(max=20)],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
     next = HiddenField()
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Name of the token"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("Where you use it, for example the name of a script or a computer."))
+
+
+class RevokeForm(FlaskForm):
+    """A button: the CSRF token is all it carries."""

@@ -11,7 +11,7 @@ from portal.auth.forms import LoginForm, RequestResetForm, SetPasswordForm
 from portal.extensions import db, limiter
 from portal.models import User
 from portal.security import public, start_session
-from portal.services import accounts, audit, tokens, twofactor
+from portal.services import accounts, api_tokens, audit, mail, tokens, twofactor
 from portal.services.passwords import password_problem
 from portal.utils import safe_next
 
@@ -25,8 +25,9 @@ def login_failed(response):
 
 
 def account_key():
-    """The throttling key of the account being tried, known or not (same treatment for both)."""
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+    """The throttling key of the account being tried, known or not (same treatment for both);
+    the address is hashed, so Redis holds no e-mail address."""
+    return "account:" + mail.email_digest(request.form.get("email", "")[:254])
 
 
 @bp.errorhandler(429)
@@ -119,11 +120,16 @@ def two_factor():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    """Log out and end every session of this user on every device."""
+    """Log out and end every session of this user on every device; with ``everywhere`` (the
+    account page's button) the personal API tokens end too."""
     if current_user.is_authenticated:
         user = current_user._get_current_object()
+        everywhere = request.form.get("everywhere") == "1"
+        old_stamp = user.security_stamp
         user.end_all_sessions()
-        audit.record("auth.logout", user, actor=user)
+        if not everywhere:
+            api_tokens.keep_through_logout(user, old_stamp)
+        audit.record("auth.logout_everywhere" if everywhere else "auth.logout", user, actor=user)
         db.session.commit()
     logout_user()
     session.clear()

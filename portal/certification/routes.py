@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal import permissions
+from portal import clock, permissions
 from portal.certification import bp
 from portal.certification.forms import (
     CERTIFY,
@@ -34,8 +34,8 @@ def helpers():
 def _request_form(films):
     """The recertification request form with ``films`` (of the latest group) to choose from."""
     form = RecertificationRequestForm()
-    form.films.choices = [(r.id, _("Session %(n)d: %(title)s (%(date)s)", n=r.group_session.number,
-                                   title=r.group_session.title, date=r.group_session.date.isoformat()))
+    form.films.choices = [(r.id, _("%(title)s (%(date)s)", title=r.group_session.title,
+                                   date=clock.day(r.group_session.date)))
                           for r in films]
     return form
 

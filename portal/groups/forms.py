@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -14,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.admin.forms import MultiCheckboxField
+from portal.languages import language_choices
 
 
 def purpose_choices():
@@ -30,7 +32,7 @@ class GroupForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     program = SelectField(_l("Program"), coerce=int)
     start_date = DateField(_l("Start date"), validators=[DataRequired()])
-    language = StringField(_l("Language of the group"), default="sv", validators=[DataRequired(), Length(max=40)])
+    language = SelectField(_l("Language of the group"), choices=language_choices, default="sv")
     interpreter = BooleanField(_l("An interpreter is used"))
     uploader = SelectField(_l("Leader who uploads the films"), coerce=int)
     co_leader = SelectField(_l("Co-leader"), coerce=int)
@@ -52,8 +54,19 @@ class ConsentForm(FlaskForm):
                                validators=[DataRequired(), Length(max=40)])
 
 
+class GroupConsentForm(FlaskForm):
+    """The group consent page: the version applies to every row; the rows are read by the view."""
+
+    info_version = StringField(_l("Version of the information text"),  # checked by the service, with the rows
+                               description=_l("The written information about filming that the participants got "
+                                              "before consenting, such as its date or number. It shows later "
+                                              "which text each consent refers to. Your organisation's "
+                                              "administrator sets the current version."))
+
+
 class WithdrawForm(FlaskForm):
     on_date = DateField(_l("Date of withdrawal"), validators=[DataRequired()])
+    confirmed = HiddenField()  # "1" once the affected films were shown and confirmed
 
 
 class AttendanceForm(FlaskForm):

@@ -1,17 +1,21 @@
 """Views of the groups blueprint: thin, the rules live in portal.permissions and the work in
 portal.services.groups and portal.services.consent."""
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from portal import permissions
+from portal import clock, permissions
 from portal.extensions import db
 from portal.groups import bp
 from portal.groups.forms import (
     AttendanceForm,
     ConsentForm,
     EvaluationForm,
+    GroupConsentForm,
     GroupForm,
     ParticipantForm,
     SessionDateForm,
@@ -21,6 +25,7 @@ from portal.groups.forms import (
 from portal.models import Group, GroupSession, Participant, Program, User
 from portal.services import consent, film_state, groups
 from portal.services import recordings as recording_service
+from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
 
 
@@ -44,9 +49,7 @@ def _fill_choices(form):
     leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
     form.uploader.choices = leaders
     form.co_leader.choices = leaders
-    form.technical_assistant.choices = [(0, _("None"))] + [
-        (u.id, u.name) for u in db.session.scalars(
-            db.select(User).where(User.organisation_id == org_id, User.active.is_(True)).order_by(User.name))]
+    form.technical_assistant.choices = [(0, _("None"))] + [(u.id, u.name) for u in groups.people(org_id)]
     form.supervisors.choices = [(u.id, u.name) for u in groups.people(org_id, "supervisor")]
 
 
@@ -88,6 +91,7 @@ def show(group_id):
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
+                           consent_state=withdrawal_service.session_state,
                            film_status=recording_service.status_text,
                            uploader=permissions.can_upload_to_group(current_user, group),
                            attempts=film_state.last_attempts(group), reason=recording_service.reason_text,
@@ -148,20 +152,86 @@ def participant(participant_id):
                            manage=permissions.can_manage_group(current_user, participant.group))
 
 
-@bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
-def withdraw(participant_id):
-    """Register a withdrawal; playback of the sessions attended is blocked. :raise 404, 403:"""
-    participant = _get(Participant, participant_id, manage=True)
-    form = WithdrawForm(prefix="withdraw")
+def _consent_rows_from(form_data, group):
+    """The group consent page's rows as ``consent.ConsentRow``; a date that is not one is None."""
+    rows = []
+    for participant in group.participants:
+        prefix = f"p{participant.id}-"
+        try:
+            on_date = date.fromisoformat(form_data.get(prefix + "on_date", ""))
+        except ValueError:
+            on_date = None
+        rows.append(consent.ConsentRow(participant.id, form_data.get(prefix + "given") == "y", on_date,
+                                       form_data.get(prefix + "method", ""), form_data.get(prefix + "timecode")))
+    return rows
+
+
+def _registered_message(registered):
+    if not registered:
+        return _("Nothing was registered: tick \"Consent given\" on the rows to register."), "info"
+    return ngettext("The consent of %(num)d participant is registered.",
+                    "The consent of %(num)d participants is registered.", len(registered)), "success"
+
+
+@bp.route("/<int:group_id>/consent", methods=["GET", "POST"])
+def group_consent(group_id):
+    """Register the consent of several participants in one go, one row each. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = GroupConsentForm(info_version=group.organisation.consent_text_version)
+    errors = {}
     if form.validate_on_submit():
         try:
-            blocked = consent.withdraw_consent(participant, form.on_date.data, current_user)
+            registered, errors = consent.give_group_consent(group, _consent_rows_from(request.form, group),
+                                                            form.info_version.data, current_user)
         except consent.ConsentError as error:
             flash(error.message, "error")
         else:
-            db.session.commit()
-            flash(_("The withdrawal is registered. Playback of %(n)d session(s) is blocked.", n=len(blocked)),
-                  "success")
+            version_error = errors.pop("info_version", None)
+            if version_error:
+                form.info_version.errors = [version_error]
+            if not errors and not version_error:
+                db.session.commit()
+                flash(*_registered_message(registered))
+                return redirect(url_for("groups.group_consent", group_id=group.id))
+            flash(ngettext("%(num)d row could not be saved, so nothing was registered. Correct the row "
+                           "marked below and save again.",
+                           "%(num)d rows could not be saved, so nothing was registered. Correct the rows "
+                           "marked below and save again.", len(errors)) if errors else
+                  _("Nothing was registered: enter the version of the information text and save again."), "error")
+    return render_template("groups/consent.html", group=group, form=form, rows=consent.consent_rows(group),
+                           errors=errors, entered=request.form if form.is_submitted() else None,
+                           methods=method_choices(), method_names=dict(method_choices()),
+                           today=clock.today())
+
+
+@bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
+def withdraw(participant_id):
+    """Show the films a withdrawal would take and ask for confirmation; once confirmed, register
+    it: playback stops now and the films are deleted after the grace period. :raise 404, 403:"""
+    participant = _get(Participant, participant_id, manage=True)
+    form = WithdrawForm(prefix="withdraw")
+    if not form.validate_on_submit():
+        flash(_("Enter the date of the withdrawal."), "error")
+        return redirect(url_for("groups.participant", participant_id=participant.id))
+    if not form.confirmed.data:
+        return render_template("groups/withdraw_confirm.html", participant=participant, form=form,
+                               affected=withdrawal_service.affected(participant),
+                               grace_days=withdrawal_service.grace_days(participant.group.organisation),
+                               film_status=recording_service.status_text)
+    try:
+        registered = withdrawal_service.register(participant, form.on_date.data, current_user)
+    except consent.ConsentError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        films = len(registered.films)
+        if films:
+            flash(ngettext("The withdrawal is registered. Playback of %(num)d film is stopped; it will be deleted "
+                           "on %(date)s.",
+                           "The withdrawal is registered. Playback of %(num)d films is stopped; they will be deleted "
+                           "on %(date)s.", films, date=clock.day(registered.delete_after)), "success")
+        else:
+            flash(_("The withdrawal is registered. No film is affected."), "success")
     return redirect(url_for("groups.participant", participant_id=participant.id))
 
 
@@ -179,7 +249,7 @@ def confirm(session_id):
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("Attendance and consent are confirmed for session %(n)d.", n=group_session.number),
+            flash(_("Attendance and consent are confirmed for %(session)s.", session=group_session.title),
                   "success")
             return redirect(url_for("groups.show", group_id=group_session.group_id))
     return render_template("groups/confirm.html", group_session=group_session, form=form,
@@ -194,7 +264,7 @@ def session_date(session_id):
     if form.validate_on_submit():
         groups.set_session_date(group_session, form.date.data, current_user)
         db.session.commit()
-        flash(_("The date of session %(n)d is saved.", n=group_session.number), "success")
+        flash(_("The date of %(session)s is saved.", session=group_session.title), "success")
     return redirect(url_for("groups.show", group_id=group_session.group_id))
 
 

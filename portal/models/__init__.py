@@ -16,8 +16,10 @@ from portal.models.groups import (
 from portal.models.recordings import Recording, SourceFile
 from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
 from portal.models.users import ROLES, ApiToken, Organisation, RecoveryCode, User, UserRole
+from portal.models.withdrawals import ConsentWithdrawal, WithdrawalFilm
 
 __all__ = ["ROLES", "ApiToken", "AuditEvent", "BoosterAttendance", "BoosterMeeting", "Certification", "Comment",
            "Consent", "ConsentConfirmation", "Group", "GroupEvaluation", "GroupLeader", "GroupSession",
            "GroupSupervisor", "Notification", "Organisation", "Participant", "PlaybackPosition", "Program",
            "RecoveryCode", "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]
+__all__ += ["ConsentWithdrawal", "WithdrawalFilm"]

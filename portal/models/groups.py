@@ -170,8 +170,8 @@ class Participant(db.Model):
 
     @property
     def latest_consent(self):
-        """The newest consent row, or None."""
-        return self.consents[-1] if self.consents else None
+        """The newest consent row that counts (a withdrawal annulled as a mistake does not), or None."""
+        return next((c for c in reversed(self.consents) if not c.annulled), None)
 
     @property
     def has_consent(self):
@@ -201,6 +201,11 @@ class Consent(db.Model):
 
     participant = db.relationship("Participant", back_populates="consents")
     registered_by = db.relationship("User")
+
+    @property
+    def annulled(self):
+        """True for a withdrawal an admin annulled as registered by mistake."""
+        return self.kind == WITHDRAWN and self.withdrawal is not None and self.withdrawal.annulled_at is not None
 
     __table_args__ = (
         db.CheckConstraint("kind IN ('given', 'withdrawn')", name="kind"),

@@ -77,6 +77,9 @@ class Recording(db.Model):
     deleted_at = db.Column(db.DateTime(timezone=True))
     legal_hold_at = db.Column(db.DateTime(timezone=True))  # a legal hold stops scheduled deletion
     legal_hold_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    legal_hold_reason = db.Column(db.String(500))
+    # When the retention clock started (feedback published or the certification decision); set once.
+    retention_started_at = db.Column(db.DateTime(timezone=True))
     deletion_warned_at = db.Column(db.DateTime(timezone=True))
     originals_deleted_at = db.Column(db.DateTime(timezone=True))
 

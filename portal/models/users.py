@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_login import UserMixin
 
@@ -27,13 +28,21 @@ class Organisation(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(200), nullable=False, unique=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
-    # Two-factor login is required for admins and supervisors; for leaders when this is set.
-    leaders_require_2fa = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
+    # Two-factor login is required for every role; an organisation may relax it for its leaders
+    # (an audited setting on the admin's policy page).
+    leaders_require_2fa = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     # Retention: films are deleted this many days after the session's supervision is done or the
-    # certification decision; None keeps them until deleted by hand.
-    retention_days = db.Column(db.Integer)
+    # certification decision (the clock, stored once per film: portal.services.retention).
+    retention_days = db.Column(db.Integer, default=90, server_default="90")
+    # ... and at most this many days after upload, whatever their state.
+    retention_max_days = db.Column(db.Integer, nullable=False, default=365, server_default="365")
+    # Days between a withdrawal of consent and the deletion of its films; None: WITHDRAWAL_GRACE_DAYS.
+    withdrawal_grace_days = db.Column(db.Integer)
     keep_originals = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     deletion_warning_days = db.Column(db.Integer, nullable=False, default=14, server_default="14")
+    # The current version of the written information about filming that participants get before
+    # they consent; the group consent page fills it in for the leader.
+    consent_text_version = db.Column(db.String(40))
 
     users = db.relationship("User", back_populates="organisation")
 
@@ -132,21 +141,35 @@ def hash_api_token(token):
 
 
 class ApiToken(db.Model):
-    """A personal API token for ``Authorization: Bearer``; only its hash is stored."""
+    """A personal API token for ``Authorization: Bearer``; only its hash is stored. It works
+    until it is revoked, expires, or the user's security stamp changes (password, log out
+    everywhere, two-factor reset, roles, deactivation)."""
 
     __tablename__ = "api_tokens"
 
     id = db.Column(db.Integer, primary_key=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(100), nullable=False, default="", server_default="")
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    security_stamp = db.Column(db.String(32), nullable=False, server_default="")
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = db.Column(db.DateTime(timezone=True), nullable=False, server_default=db.func.current_timestamp())
     last_used_at = db.Column(db.DateTime(timezone=True))
     revoked_at = db.Column(db.DateTime(timezone=True))
 
     user = db.relationship("User")
 
     @classmethod
-    def issue(cls, user):
-        """Create a token for ``user``; returns ``(row, plaintext)``, plaintext shown once."""
+    def issue(cls, user, name="", days=90):
+        """Create a token for ``user`` valid ``days``; returns ``(row, plaintext)``, plaintext shown once."""
         plaintext = "fp_" + secrets.token_urlsafe(32)
-        return cls(user=user, token_hash=hash_api_token(plaintext)), plaintext
+        row = cls(user=user, name=name[:100], token_hash=hash_api_token(plaintext),
+                  security_stamp=user.security_stamp, expires_at=utcnow() + timedelta(days=days))
+        return row, plaintext
+
+    def works(self, now=None):
+        """True while the token is neither revoked nor expired and its user's stamp is unchanged."""
+        now = now or utcnow()
+        expires_at = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=now.tzinfo)
+        return (self.revoked_at is None and expires_at > now and self.user.active
+                and self.security_stamp == self.user.security_stamp)

@@ -1,11 +1,12 @@
 """Views of the notices blueprint: the list of notices and the user's settings."""
 
 from flask import flash, g, redirect, render_template, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.clock import when
 from portal.extensions import db
+from portal.models.base import iso_utc
 from portal.notices import bp
 from portal.notices.forms import MAIL, PORTAL, SettingsForm
 from portal.services import audit, notifications
@@ -30,7 +31,7 @@ def index():
     read, and the page shows which were new."""
     notices = notifications.recent(current_user)
     items = [{"id": n.id, "text": notifications.message(n), "link": safe_next(n.link), "new": n.read_at is None,
-              "at": n.created_at.isoformat(), "when": format_datetime(n.created_at, "yyyy-MM-dd HH:mm")}
+              "at": iso_utc(n.created_at), "when": when(n.created_at)}
              for n in notices]
     notifications.mark_read(current_user)
     db.session.commit()

@@ -2,7 +2,7 @@
 
 import re
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -25,14 +25,12 @@ def normalise_email(email):
 
 
 def external_url(endpoint, **values):
-    """An absolute URL for links in mails: PUBLIC_URL when set, else the request's host."""
+    """An absolute URL for links in mails, on PUBLIC_URL only: never the request's Host header,
+    which a caller chooses. :raise RuntimeError: when PUBLIC_URL is not set."""
     base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    # A worker has no request: build the path from the URL map (set PUBLIC_URL in production).
-    return "http://127.0.0.1:5000" + current_app.url_map.bind("127.0.0.1").build(endpoint, values)
+    if not base:
+        raise RuntimeError("PUBLIC_URL is not set; links in mails need it")
+    return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def create_user(email, name, roles, organisation, language="sv", password=None, actor=None):

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -157,16 +158,17 @@ def readiness(group):
     reasons = []
     count = counted_participants(group)
     if count < program.min_participants:
-        reasons.append(_("%(n)d participants with consent; at least %(min)d are needed.", n=count,
-                         min=program.min_participants))
+        reasons.append(ngettext("%(num)d participant with consent; at least %(min)d are needed.",
+                                "%(num)d participants with consent; at least %(min)d are needed.", count,
+                                min=program.min_participants))
     for session in group.sessions:
         if session.number == 0:
             continue  # the information meeting is not supervised
         films = [r for r in session.recordings if r.status == READY]
         if not films:
-            reasons.append(_("Session %(n)d has no film ready to watch.", n=session.number))
+            reasons.append(_("%(session)s has no film ready to watch.", session=session.title))
         elif session.supervision is None or session.supervision.status != DONE:
-            reasons.append(_("Session %(n)d is not yet supervised.", n=session.number))
+            reasons.append(_("%(session)s is not yet supervised.", session=session.title))
     return reasons
 
 

@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.models import Certification, Group, GroupSupervisor
 from portal.models.base import utcnow
 from portal.models.certification import CERTIFIED, INITIAL, NOT_YET, PENDING, RECERTIFICATION
-from portal.services import audit, certification_notices
+from portal.services import audit, certification_notices, retention
 from portal.services.certification import (
     add_years,
     decisions_on,
@@ -55,6 +55,8 @@ def _record(row, supervisor, certified, motivation, today):
                  leader_id=row.leader_id, group_id=row.group_id,
                  valid_until=row.valid_until.isoformat() if row.valid_until else None)
     certification_notices.decided(row)
+    if row.group_id is not None:
+        retention.start_clocks(group_id=row.group_id)
     return row
 
 

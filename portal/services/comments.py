@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import permissions
 from portal.errors import Refused
 from portal.extensions import db
-from portal.models.base import utcnow
+from portal.models.base import iso_utc, utcnow
 from portal.models.supervision import SHARED, VISIBILITIES, Comment
 from portal.services import audit
 from portal.utils import database_id
@@ -207,8 +207,8 @@ def comment_json(comment, user):
         "resolved": comment.resolved_at is not None,
         "deleted": comment.deleted_at is not None,
         "author": {"id": comment.author_id, "name": comment.author.name if comment.author else None},
-        "created_at": comment.created_at.isoformat(),
-        "updated_at": comment.updated_at.isoformat() if comment.updated_at else None,
+        "created_at": iso_utc(comment.created_at),
+        "updated_at": iso_utc(comment.updated_at),
         "can_edit": comment.author_id == user.id and comment.deleted_at is None,
     }
 

@@ -11,11 +11,12 @@ from typing import NamedTuple
 
 from flask_babel import gettext as _
 
-from portal import permissions
+from portal import clock, permissions
 from portal.extensions import db
 from portal.models import Consent, ConsentConfirmation, Group, GroupSession, Participant
-from portal.models.base import utcnow
+from portal.models.base import as_utc, utcnow
 from portal.models.groups import CONSENT_METHODS, GIVEN, WITHDRAWN
+from portal.models.recordings import AWAITING_UPLOAD, DELETED
 from portal.services import audit
 
 # Personnummer or samordningsnummer: (YY)YYMMDD, an optional - or + separator, four digits.
@@ -72,18 +73,31 @@ def add_participant(group, code, actor):
     return participant
 
 
-def give_consent(participant, on_date, method, info_version, actor, timecode=None):
-    """Record that ``participant`` consented to filming. :raise ConsentError: on a bad field."""
+def check_consent(on_date, method, info_version, timecode=None):
+    """The cleaned ``(timecode, info_version)`` of a consent. :raise ConsentError: on a bad field."""
     if not isinstance(on_date, date):
         raise ConsentError(_("Enter the date of the consent."))
+    if on_date > clock.today():
+        raise ConsentError(_("The date of the consent is in the future. Enter the day it was given."))
     if method not in CONSENT_METHODS:
         raise ConsentError(_("Choose how the consent was given."))
     timecode = (timecode or "").strip() or None
     if method == "oral_on_film" and (timecode is None or not TIMECODE_RE.match(timecode)):
         raise ConsentError(_("Oral consent on film needs the timecode where it is given, such as 0:02:15."))
-    info_version = (info_version or "").strip()
+    return timecode, check_info_version(info_version)
+
+
+def check_info_version(info_version):
+    """The stripped version of the information text. :raise ConsentError: when empty or too long."""
+    info_version = (info_version or "").strip() if isinstance(info_version, str) else ""
     if not info_version or len(info_version) > 40:
         raise ConsentError(_("Enter the version of the information text (at most 40 characters)."))
+    return info_version
+
+
+def give_consent(participant, on_date, method, info_version, actor, timecode=None):
+    """Record that ``participant`` consented to filming. :raise ConsentError: on a bad field."""
+    timecode, info_version = check_consent(on_date, method, info_version, timecode)
     consent = Consent(participant=participant, kind=GIVEN, on_date=on_date, method=method,
                       timecode=timecode if method == "oral_on_film" else None,
                       info_version=info_version, registered_by_id=actor.id)
@@ -95,7 +109,8 @@ def give_consent(participant, on_date, method, info_version, actor, timecode=Non
 
 
 def withdraw_consent(participant, on_date, actor):
-    """Record a withdrawal and block playback of every session the participant attended.
+    """Record a withdrawal and block playback of the sessions the participant attended that have
+    a film (``portal.services.withdrawal.register`` adds the grace period and the deletion).
 
     Returns the blocked sessions. :raise ConsentError: when there is no consent to withdraw.
     """
@@ -109,7 +124,7 @@ def withdraw_consent(participant, on_date, actor):
     blocked = []
     for group_session in participant.group.sessions:
         attended = any(participant.id in c.attending for c in group_session.confirmations)
-        if attended and group_session.playback_blocked_at is None:
+        if attended and has_film(group_session) and group_session.playback_blocked_at is None:
             group_session.playback_blocked_at = utcnow()
             group_session.playback_blocked_reason = WITHDRAWAL
             blocked.append(group_session)
@@ -161,10 +176,26 @@ def upload_gate(user, group_session):
         return Refusal(409, "consent_not_confirmed", _(
             "Before uploading, mark who attended the session and confirm that everyone present "
             "has consented to filming."))
-    if session_playback_blocked(group_session):
+    if session_playback_blocked(group_session) or withdrawn_since_confirmation(group_session):
         return Refusal(409, "consent_withdrawn", _(
             "A participant present at this session has withdrawn consent; its film cannot be uploaded."))
     return None
+
+
+def has_film(group_session):
+    """True when the session has a film that holds bytes (anything uploaded and not deleted)."""
+    return any(r.status not in (AWAITING_UPLOAD, DELETED) for r in group_session.recordings)
+
+
+def withdrawn_since_confirmation(group_session):
+    """True when someone confirmed present has withdrawn consent since (a withdrawal annulled as a
+    mistake does not count; a consent given again later does not undo it for this session)."""
+    confirmation = group_session.confirmation
+    if confirmation is None:
+        return False
+    present = set(confirmation.attending)
+    return any(c.kind == WITHDRAWN and not c.annulled and as_utc(c.registered_at) >= as_utc(confirmation.confirmed_at)
+               for p in group_session.group.participants if p.id in present for c in p.consents)
 
 
 def session_playback_blocked(group_session):
@@ -178,3 +209,64 @@ def withdrawal_actions_pending(organisation):
         db.select(GroupSession).join(Group)
         .where(Group.organisation_id == organisation.id, GroupSession.playback_blocked_at.is_not(None))
         .order_by(GroupSession.playback_blocked_at.desc())).all()
+
+
+class ConsentRow(NamedTuple):
+    """One row of the group consent page, as the leader filled it in."""
+
+    participant_id: int
+    given: bool
+    on_date: date | None
+    method: str
+    timecode: str | None = None
+
+
+def consent_rows(group):
+    """The group's participants for the group consent page, each with its latest consent row
+    (None when never registered)."""
+    return [(p, p.latest_consent) for p in group.participants]
+
+
+def give_group_consent(group, rows, info_version, actor):
+    """Register consent for several participants at once, all or nothing.
+
+    ``rows`` are ``ConsentRow``; rows not marked ``given`` and participants who already have
+    consent are left alone. Returns ``(registered, errors)``: the participants whose consent was
+    registered, and ``{participant_id: message}`` for each row that could not be saved, plus
+    ``{"info_version": message}`` for a missing version (then nothing is saved, so the leader
+    corrects what is marked and sends the page again).
+    """
+    participants = {p.id: p for p in group.participants}
+    wanted, errors = [], {}
+    try:
+        info_version = check_info_version(info_version)
+    except ConsentError as error:
+        errors["info_version"] = error.message
+        info_version = "-"  # still check the rows, so every mistake shows at once
+    for row in rows:
+        participant = participants.get(row.participant_id)
+        if participant is None:
+            raise ConsentError(_("Some of the participants are not in this group."), code="unknown_participant")
+        if not row.given or participant.has_consent:
+            continue
+        try:
+            check_consent(row.on_date, row.method, info_version, row.timecode)
+        except ConsentError as error:
+            errors[participant.id] = error.message
+        else:
+            wanted.append((participant, row))
+    if errors:
+        return [], errors
+    for participant, row in wanted:
+        give_consent(participant, row.on_date, row.method, info_version, actor, timecode=row.timecode)
+    return [p for p, _row in wanted], {}
+
+
+def set_consent_text_version(organisation, version, actor):
+    """Set the organisation's current version of the information text. :raise ConsentError:"""
+    version = (version or "").strip()
+    if not version or len(version) > 40:
+        raise ConsentError(_("Enter the version of the information text (at most 40 characters)."))
+    before = organisation.consent_text_version
+    organisation.consent_text_version = version
+    audit.record("organisation.consent_text_version", organisation, actor=actor, before=before, after=version)

@@ -33,6 +33,7 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import Group, GroupSession, Recording, User
 from portal.models.base import utcnow
+from portal.models.recordings import DELETED
 from portal.models.supervision import NOT_STARTED, PRIVATE, SHARED, Comment, SessionSupervision
 from portal.services import audit, comments, supervision
 
@@ -60,6 +61,19 @@ class SessionPart:
     group_session: GroupSession
     record: SessionSupervision | None
     threads: list
+    deleted_films: list = field(default_factory=list)  # when each of the session's films was deleted
+
+    @property
+    def blocked(self):
+        """True when a withdrawal of consent stopped the film: its comments are left out."""
+        return self.group_session.playback_blocked_at is not None
+
+    def film_notes(self):
+        """What the export says about the session's film in place of anything of it."""
+        notes = [_("The session's film was deleted on %(date)s.", date=_when(moment)) for moment in self.deleted_films]
+        if self.blocked and not notes:
+            notes.append(_("Consent was withdrawn: the film and its comments are left out."))
+        return notes
 
     @property
     def status(self):
@@ -98,19 +112,35 @@ def gather(user, group, sessions, private=False, whole_group=False):
     if not supervisor:
         sessions = [s for s in sessions if records.get(s.id) is not None and records[s.id].published]
     threads = _threads([s.id for s in sessions], private)
+    deleted = _deletions([s.id for s in sessions])
     categories = {c["code"]: c["label"] for c in comments.categories_for(group.program)}
-    parts = [SessionPart(s, records.get(s.id), threads.get(s.id, [])) for s in sessions]
+    parts = [SessionPart(s, records.get(s.id), threads.get(s.id, []), deleted.get(s.id, [])) for s in sessions]
     return Export(group=group, sessions=parts, user=user, private=private, whole_group=whole_group,
                   at=utcnow(), categories=categories)
 
 
+def _deletions(session_ids):
+    """When each deleted film of the sessions was deleted, per session id, in one query."""
+    out = defaultdict(list)
+    if session_ids:
+        for session_id, deleted_at in db.session.execute(
+                db.select(Recording.group_session_id, Recording.deleted_at)
+                .where(Recording.group_session_id.in_(session_ids), Recording.status == DELETED)
+                .order_by(Recording.deleted_at)):
+            out[session_id].append(deleted_at)
+    return out
+
+
 def _threads(session_ids, private):
-    """Threads per session id, in time order, in one query (authors joined)."""
+    """Threads per session id, in time order, in one query (authors joined). Nothing of a deleted
+    film or of one a withdrawal of consent stopped."""
     if not session_ids:
         return {}
     query = (db.select(Comment, Recording.group_session_id)
              .join(Recording, Comment.recording_id == Recording.id)
-             .where(Recording.group_session_id.in_(session_ids))
+             .join(GroupSession, GroupSession.id == Recording.group_session_id)
+             .where(Recording.group_session_id.in_(session_ids), Recording.status != DELETED,
+                    GroupSession.playback_blocked_at.is_(None))
              .options(joinedload(Comment.author))
              .order_by(Comment.t_start, Comment.id))
     if not private:
@@ -198,6 +228,8 @@ def _csv_rows(export):
         yield {**session, "entry": _("Summary"), "text": record.summary if record is not None else "",
                "author": record.supervisor.name if record is not None and record.supervisor else "",
                "written": _when(record.updated_at) if record is not None and record.summary else ""}
+        for note in part.film_notes():
+            yield {**session, "entry": _("Film"), "text": note}
         for thread in part.threads:
             root = thread.comment
             about = {**session, "thread": root.id, "start": hms(root.t_start), "end": hms(root.t_end),
@@ -294,7 +326,7 @@ def to_pdf(export):
     grey = (90, 90, 90)
     for part in export.sessions:
         group_session, record = part.group_session, part.record
-        writer.para(_("Session %(n)d: %(title)s", n=group_session.number, title=group_session.title),
+        writer.para(group_session.title,
                     size=13, style="B", gap=1)
         facts = [group_session.date.isoformat(), supervision.status_text(part.status)]
         if record is not None and record.meeting_date:
@@ -302,6 +334,8 @@ def to_pdf(export):
         if record is not None and record.published_at:
             facts.append(_("Published %(when)s", when=_when(record.published_at)))
         writer.para(" · ".join(facts), size=9, color=grey, gap=2)
+        for note in part.film_notes():
+            writer.para(note, size=9, style="B", gap=2)
         writer.para(_("Summary of the supervision"), size=11, style="B", gap=0.5)
         summary = record.summary if record is not None else ""
         writer.para(summary or _("No summary written."), gap=3)

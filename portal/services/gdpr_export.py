@@ -25,6 +25,7 @@ from portal.models import (
     Recording,
 )
 from portal.models.base import utcnow
+from portal.models.recordings import DELETED
 from portal.services.playback import PLAY
 
 PLAYBACK_ACTIONS = (PLAY, "recording.play_renew")
@@ -111,7 +112,11 @@ def user_export(user):
     """Everything kept about ``user``: profile, roles, groups, comments, notifications,
     certifications, and their access history."""
     led, supervised = _groups(user)
-    comments = db.session.scalars(db.select(Comment).where(Comment.author_id == user.id).order_by(Comment.id)).all()
+    comments = db.session.scalars(  # nothing of a deleted film, or of one a withdrawal stopped
+        db.select(Comment).join(Recording, Recording.id == Comment.recording_id)
+        .join(GroupSession, GroupSession.id == Recording.group_session_id)
+        .where(Comment.author_id == user.id, Recording.status != DELETED, GroupSession.playback_blocked_at.is_(None))
+        .order_by(Comment.id)).all()
     notices = db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
                                  .order_by(Notification.id)).all()
     certifications = db.session.scalars(db.select(Certification).where(Certification.leader_id == user.id)

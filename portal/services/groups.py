@@ -43,13 +43,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
         raise GroupError(_("Choose the purpose of the group."))
     if not isinstance(start_date, date):
         raise GroupError(_("Enter the start date."))
-    for person in (uploader, co_leader):
-        if person is None or not person.has_role("leader") or person.organisation_id != organisation.id:
-            raise GroupError(_("Both leaders must be group leaders of the organisation."))
-    if uploader.id == co_leader.id:
-        raise GroupError(_("Choose two different leaders."))
-    if any(s is None or not s.has_role("supervisor") for s in supervisors):
-        raise GroupError(_("Only supervisors can be assigned to a group."))
+    check_people(organisation, uploader, co_leader, technical_assistant, supervisors)
     if program.requires_technical_assistant:  # eConnect: digital groups
         if technical_assistant is None:
             raise GroupError(_("This program needs a technical assistant."))
@@ -57,7 +51,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
             raise GroupError(_("Both leaders must be trained for eConnect. An administrator marks the training "
                                "on the person's page."))
     if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
-        raise GroupError(_("You must be one of the group's leaders."))
+        raise GroupError(_("You must be one of the group's leaders: choose yourself as the uploader or the co-leader."))
     group = Group(organisation=organisation, program=program, title=title[:200],
                   language=(language or "sv")[:40], interpreter=bool(interpreter),
                   start_date=start_date, purpose=purpose, co_leader_may_upload=bool(co_leader_may_upload),
@@ -83,6 +77,37 @@ def set_co_leader_upload(group, allowed, actor):
     """Let the co-leader upload the group's films too, or not; audited. The caller commits."""
     group.co_leader_may_upload = bool(allowed)
     audit.record("group.co_leader_upload", group, actor=actor, allowed=bool(allowed))
+
+
+def belongs_to(person, organisation):
+    """True when ``person`` is an active user of ``organisation``."""
+    return person is not None and person.active and person.organisation_id == organisation.id
+
+
+def may_supervise_for(person, organisation):
+    """True when ``organisation`` may assign ``person`` as a supervisor: today every active
+    supervisor of the program owner's pool, which is every active user with the role."""
+    return person is not None and person.has_role("supervisor")
+
+
+def check_people(organisation, uploader, co_leader, technical_assistant=None, supervisors=()):
+    """Refuse people who do not fit their part in a group of ``organisation``: leaders and the
+    technical assistant belong to it, supervisors are ones it may use. Forms and the API both
+    come through here, so an id typed into a request cannot bring in another organisation's
+    people.
+
+    :raise GroupError: naming the part that does not fit.
+    """
+    for person in (uploader, co_leader):
+        if not belongs_to(person, organisation) or not person.has_role("leader"):
+            raise GroupError(_("Both leaders must be group leaders of the organisation. Choose two people with the "
+                               "leader role, or ask an administrator to give it."))
+    if uploader.id == co_leader.id:
+        raise GroupError(_("Choose two different leaders."))
+    if technical_assistant is not None and not belongs_to(technical_assistant, organisation):
+        raise GroupError(_("The technical assistant must belong to the organisation."))
+    if not all(may_supervise_for(s, organisation) for s in supervisors):
+        raise GroupError(_("Only supervisors can be assigned to a group."))
 
 
 def notify_group_started(group):
@@ -163,12 +188,13 @@ def missing_evaluations(organisation_id, today=None):
         .order_by(Group.start_date.desc(), Group.id.desc()))).all()
 
 
-def people(organisation_id, role):
-    """Active users of the organisation holding ``role`` (supervisors: of any organisation)."""
+def people(organisation_id, role=None):
+    """Active users of the organisation holding ``role`` (any role when None; supervisors: of
+    any organisation, the pool ``may_supervise_for`` accepts)."""
     query = db.select(User).where(User.active.is_(True)).order_by(User.name)
     if role != "supervisor":
         query = query.where(User.organisation_id == organisation_id)
-    return [u for u in db.session.scalars(query) if role in u.roles]
+    return [u for u in db.session.scalars(query) if role is None or role in u.roles]
 
 
 def set_session_date(group_session, new_date, actor):

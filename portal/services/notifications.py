@@ -31,6 +31,7 @@ RECERT_MORE = "recertification_more"
 RECERT_REQUESTED = "recertification_requested"
 RECERT_DUE_90 = "recertification_due_90"
 RECERT_DUE_30 = "recertification_due_30"
+CONSENT_WITHDRAWN = "consent_withdrawn"
 DELETION_WARNING = "deletion_warning"
 FILM_REJECTED = "film_rejected"
 FILM_FAILED = "film_failed"
@@ -47,6 +48,7 @@ SUBJECTS = {
     RECERT_REQUESTED: _l("Films sent for recertification"),
     RECERT_DUE_90: _l("Your recertification is due within 90 days"),
     RECERT_DUE_30: _l("Your recertification is due within 30 days"),
+    CONSENT_WITHDRAWN: _l("A participant withdrew consent to filming"),
     DELETION_WARNING: _l("A film will be deleted"),
     FILM_REJECTED: _l("The film could not be used: upload it again"),
     FILM_FAILED: _l("The film could not be processed"),
@@ -70,6 +72,8 @@ MESSAGES = {
                       "your latest group."),
     RECERT_DUE_30: _l("Your recertification in %(program)s is due on %(due)s. Send in %(films)d films from "
                       "your latest group soon."),
+    CONSENT_WITHDRAWN: _l("A participant in the group %(group)s withdrew consent to filming. Playback of the "
+                          "films of session(s) %(sessions)s is stopped; they will be deleted on %(date)s."),
     DELETION_WARNING: _l("The film of %(session)s in the group %(group)s will be deleted on %(date)s under the "
                          "organisation's retention policy. Ask an administrator if it must be kept longer."),
     FILM_REJECTED: _l("The film of %(session)s in the group %(group)s could not be used. %(reason_text)s "

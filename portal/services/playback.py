@@ -1,31 +1,50 @@
 """Playback of a ready film: short-lived media URLs after the access check, one audit row per
-play, and where each viewer stopped.
+viewing, and where each viewer stopped.
 
-The URLs are signed for ``MEDIA_URL_TTL`` seconds and never logged; the player asks for fresh
-ones before they expire, so a three-hour viewing is never interrupted.
+The URLs are signed for ``MEDIA_URL_TTL`` seconds (at most ``MAX_URL_TTL``) and never logged;
+the player asks for fresh ones before they expire, so a three-hour viewing is never interrupted,
+and each renewal checks the right to watch again, so a withdrawn right stops playback within
+one URL lifetime. The local backend's URLs also carry the viewer and the film, and storage checks
+the right again on every request (``still_watchable``).
+
+Whether a request renews an earlier play is the server's decision, not the client's: only a
+play or renewal of the same user and film within ``RENEWAL_WINDOW`` makes one, so every viewer
+has a ``recording.play`` row and appears on the leaders' "who watched" page.
 """
 
 from datetime import timedelta
 
 from flask import current_app
 
+from portal import permissions
 from portal.extensions import db
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, Recording, User
 from portal.models.base import utcnow
 from portal.models.supervision import PlaybackPosition
 from portal.services import audit
 from portal.services.storage import get_storage
 
 PLAY = "recording.play"
+RENEW = "recording.play_renew"
+MAX_URL_TTL = 60  # seconds: a revoked right stops playback within one URL lifetime
+RENEWAL_WINDOW = timedelta(minutes=10)  # a renewal must follow the viewing's last row within this
+RENEWAL_AUDIT_EVERY = timedelta(minutes=5)  # a long viewing leaves a renewal row this often
 
 
-def media_urls(recording, ttl):
-    """Signed GET URLs for the film, its pictures and its storyboard sheets."""
+def url_ttl():
+    """Seconds a media URL lives: ``MEDIA_URL_TTL``, never more than ``MAX_URL_TTL``."""
+    return max(1, min(int(current_app.config["MEDIA_URL_TTL"]), MAX_URL_TTL))
+
+
+def media_urls(recording, ttl, viewer=None):
+    """Signed GET URLs for the film, its pictures and its storyboard sheets; with ``viewer``
+    the local backend re-checks that person's right on every request."""
     storage = get_storage()
     prefix = recording.output_prefix
+    claims = {"viewer": viewer.id, "recording": recording.id} if viewer is not None else None
 
     def sign(name):
-        return storage.presign_get(f"{prefix}/{name}", ttl)
+        return storage.presign_get(f"{prefix}/{name}", ttl, claims=claims)
 
     sheets = (recording.media_info or {}).get("storyboard") or []
     return {
@@ -37,15 +56,42 @@ def media_urls(recording, ttl):
     }
 
 
+def last_viewing_row(user, recording, since):
+    """The newest play or renewal row of ``user`` for ``recording`` at or after ``since``."""
+    return db.session.scalar(
+        db.select(AuditEvent).where(AuditEvent.actor_id == user.id, AuditEvent.object_type == "recording",
+                                    AuditEvent.object_id == recording.id, AuditEvent.action.in_((PLAY, RENEW)),
+                                    AuditEvent.at >= since)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+
+
 def play(user, recording, renewal=False):
-    """Media URLs for ``user`` (already checked), with an audit row; a renewal during the same
-    viewing is audited as such, so the log counts viewings rather than URL refreshes."""
-    ttl = current_app.config["MEDIA_URL_TTL"]
-    urls = media_urls(recording, ttl)
-    audit.record("recording.play_renew" if renewal else PLAY, recording, actor=user,
-                 group_session_id=recording.group_session_id)
-    return {**urls, "expires_in": ttl, "expires_at": (utcnow() + timedelta(seconds=ttl)).isoformat(),
+    """Media URLs for ``user`` (already checked), with an audit row.
+
+    A request that asks to renew is one only when the same user played (or renewed) the film
+    within ``RENEWAL_WINDOW``; otherwise it is a new viewing with its ``recording.play`` row.
+    Renewals of one viewing leave a ``recording.play_renew`` row at most every
+    ``RENEWAL_AUDIT_EVERY``, so the log counts viewings rather than URL refreshes.
+    """
+    ttl = url_ttl()
+    now = utcnow()
+    last = last_viewing_row(user, recording, now - RENEWAL_WINDOW) if renewal else None
+    if last is None:
+        audit.record(PLAY, recording, actor=user, group_session_id=recording.group_session_id)
+    elif last_viewing_row(user, recording, now - RENEWAL_AUDIT_EVERY) is None:
+        audit.record(RENEW, recording, actor=user, group_session_id=recording.group_session_id)
+    urls = media_urls(recording, ttl, viewer=user)
+    return {**urls, "expires_in": ttl, "expires_at": (now + timedelta(seconds=ttl)).isoformat(),
             "position": last_position(user, recording)}
+
+
+def still_watchable(user_id, recording_id):
+    """True while user ``user_id`` may still watch recording ``recording_id``: the check storage
+    repeats on every request for a media URL (consent withdrawn, film deleted, role removed,
+    account deactivated or supervisor unassigned all end it)."""
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    recording = db.session.get(Recording, recording_id) if isinstance(recording_id, int) else None
+    return user is not None and permissions.can_watch_recording(user, recording)
 
 
 def last_position(user, recording):

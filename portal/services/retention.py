@@ -1,7 +1,9 @@
 """Retention and deletion of films (GDPR Art. 5(1)(e) and 17).
 
-An organisation with ``retention_days`` set has its films deleted that many days after the
-session's supervision is done or the group's certification was decided, whichever comes first.
+Every film has a clock. It starts at a moment stored once on the recording
+(``retention_started_at``): the group's certification decision, or for groups without one the
+session's feedback publication. The film is deleted ``retention_days`` (default 90) after that,
+and at most ``retention_max_days`` (default 365) after upload, failed and rejected films too.
 The group's leaders and the organisation's admins are warned ``deletion_warning_days`` before;
 a film is never deleted sooner than that after its warning. A legal hold stops every deletion.
 Originals go once the film is ready, unless the organisation keeps them.
@@ -20,12 +22,19 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.models import Certification, GroupSession, Organisation, Recording, SessionSupervision, User
+from portal.models import Certification, Group, GroupSession, Organisation, Recording, SessionSupervision, User
 from portal.models.base import utcnow
-from portal.models.recordings import DELETED, PROCESSING, READY, REJECTED, SOURCE_ABORTED, SOURCE_UPLOADING
-from portal.models.supervision import DONE
+from portal.models.recordings import (
+    DELETED,
+    FAILED,
+    PROCESSING,
+    READY,
+    REJECTED,
+    SOURCE_ABORTED,
+    SOURCE_UPLOADING,
+)
 from portal.models.users import ADMIN, UserRole
-from portal.services import audit, notifications
+from portal.services import audit, deletion, notifications
 from portal.services.storage import (
     LocalStorage,
     StorageError,
@@ -66,7 +75,7 @@ class Scheduled(NamedTuple):
 
     recording: Recording
     organisation: Organisation
-    policy_date: date  # the clock's start plus retention_days
+    policy_date: date  # deletion_date(): the clock's start plus retention_days, capped after upload
 
     def delete_on(self, today):
         """The day the film goes: the policy date, but never before its warning has run its course."""
@@ -177,6 +186,10 @@ def delete_recording(recording, actor, reason):
     """Delete every object and unfinished upload of ``recording`` and keep its row as a tombstone,
     with one ``recording.deleted`` receipt in the audit log. Commits.
 
+    The one deletion every path uses (retention, withdrawal, a leader's replacement, an admin):
+    the film's comments, replies, private notes, playback positions and
+    notices go with it (``deletion.forget_film``), as do its poster, storyboard and derived files.
+
     Safe to run again: on a tombstone it empties the folder once more and writes no receipt.
     Returns the receipt (an AuditEvent), or None when the film was deleted before.
     :raise DeletionRefused: under a legal hold. :raise StorageError: (or the backend's error)
@@ -194,7 +207,10 @@ def delete_recording(recording, actor, reason):
             storage.abort_multipart(source.storage_key, source.upload_id)
     removed = _purge(storage, prefixes, stray)
     if recording.status == DELETED or not _mark_deleted(recording, reason):
+        deletion.forget_film(recording)  # a tombstone from before forgets what it still held
+        db.session.commit()
         return None
+    forgotten = deletion.forget_film(recording)
     sources = recording.sources
     group_session = recording.group_session
     for source in sources:  # the tombstone keeps sizes and dates, nothing a person typed
@@ -209,7 +225,8 @@ def delete_recording(recording, actor, reason):
         group_session_id=group_session.id, session_number=group_session.number, prefixes=prefixes,
         objects=len(removed.keys), bytes=removed.bytes, unfinished_uploads=removed.uploads,
         keys=removed.keys[:MAX_KEYS_IN_RECEIPT], source_files=len(sources),
-        source_bytes=sum(s.size for s in sources), originals_deleted_before=recording.originals_deleted_at is not None)
+        source_bytes=sum(s.size for s in sources), originals_deleted_before=recording.originals_deleted_at is not None,
+        **forgotten)
     db.session.commit()
     log.info("recording %s deleted (%s): %d objects, %d bytes", recording.id, reason, len(removed.keys),
              removed.bytes)
@@ -255,33 +272,64 @@ def originals_due():
         .order_by(Recording.id)).all()
 
 
+CLOCK_STATUSES = (READY, FAILED, REJECTED)
+REGULAR = "regular"  # a group purpose without a certification decision
+
+
 def _day(moment):
     return moment.date() if isinstance(moment, datetime) else moment
 
 
+def _decisions():
+    """The first certification decision of each group, as a subquery (group_id, decided_at)."""
+    return (db.select(Certification.group_id, db.func.min(Certification.decided_at).label("decided_at"))
+            .where(Certification.decided_at.is_not(None), Certification.group_id.is_not(None))
+            .group_by(Certification.group_id).subquery())
+
+
+def start_clocks(group_id=None):
+    """Store when each film's retention clock started, once: the group's certification decision
+    for certification and recertification groups, the session's feedback publication for other
+    groups. A stored start never moves (an edit of the supervision does not touch it).
+
+    Returns how many clocks were started. Callers commit.
+    """
+    decided = _decisions()
+    query = (db.select(Recording, Group.purpose, SessionSupervision.published_at, decided.c.decided_at)
+             .join(GroupSession, GroupSession.id == Recording.group_session_id)
+             .join(Group, Group.id == GroupSession.group_id)
+             .outerjoin(SessionSupervision, SessionSupervision.group_session_id == GroupSession.id)
+             .outerjoin(decided, decided.c.group_id == Group.id)
+             .where(Recording.retention_started_at.is_(None), Recording.status.in_(CLOCK_STATUSES)))
+    if group_id is not None:
+        query = query.where(Group.id == group_id)
+    started = 0
+    for recording, purpose, published_at, decided_at in db.session.execute(query):
+        moment = published_at if purpose == REGULAR else decided_at
+        if moment is not None:
+            recording.retention_started_at = moment
+            started += 1
+    return started
+
+
+def deletion_date(recording, organisation):
+    """The day the policy deletes ``recording``: ``retention_days`` after its clock started, and
+    at most ``retention_max_days`` after upload (failed and rejected films too)."""
+    uploaded = _day(recording.uploaded_at or recording.created_at)
+    dates = [uploaded + timedelta(days=organisation.retention_max_days)]
+    if recording.retention_started_at is not None and organisation.retention_days is not None:
+        dates.append(_day(recording.retention_started_at) + timedelta(days=organisation.retention_days))
+    return min(dates)
+
+
 def scheduled(organisation_id=None):
-    """Every ready film whose retention clock runs (its organisation has a retention period and
-    its supervision is done or its group's certification decided), as ``Scheduled`` rows."""
-    decided = (db.select(Certification.group_id, db.func.min(Certification.decided_at).label("decided_at"))
-               .where(Certification.decided_at.is_not(None), Certification.group_id.is_not(None))
-               .group_by(Certification.group_id).subquery())
-    query = (
-        db.select(Recording, Organisation, SessionSupervision.updated_at, decided.c.decided_at)
-        .join(Organisation, Organisation.id == Recording.organisation_id)
-        .join(GroupSession, GroupSession.id == Recording.group_session_id)
-        .outerjoin(SessionSupervision, db.and_(SessionSupervision.group_session_id == GroupSession.id,
-                                               SessionSupervision.status == DONE))
-        .outerjoin(decided, decided.c.group_id == GroupSession.group_id)
-        .where(Recording.status == READY, Organisation.retention_days.is_not(None))
-        .order_by(Recording.id))
+    """Every film the policy will delete (ready, failed or rejected), as ``Scheduled`` rows."""
+    query = (db.select(Recording, Organisation).join(Organisation, Organisation.id == Recording.organisation_id)
+             .where(Recording.status.in_(CLOCK_STATUSES)).order_by(Recording.id))
     if organisation_id is not None:
         query = query.where(Recording.organisation_id == organisation_id)
-    rows = []
-    for recording, organisation, done_at, decided_at in db.session.execute(query):
-        starts = [_day(moment) for moment in (done_at, decided_at) if moment is not None]
-        if starts:
-            rows.append(Scheduled(recording, organisation, min(starts) + timedelta(days=organisation.retention_days)))
-    return rows
+    return [Scheduled(recording, organisation, deletion_date(recording, organisation))
+            for recording, organisation in db.session.execute(query)]
 
 
 def due_for_deletion(today=None):
@@ -341,6 +389,8 @@ def run_retention(today=None, dry_run=False):
     would be done, and nothing is changed).
     """
     today = today or utcnow().date()
+    if start_clocks():
+        db.session.commit()
     if dry_run:
         due = {recording.id for recording in due_for_deletion(today)}
         return {"warned": len(to_warn(today)), "deleted": len(due),
@@ -367,8 +417,9 @@ def run_retention(today=None, dry_run=False):
     return counts
 
 
-def set_legal_hold(recording, actor):
-    """Stop every deletion of ``recording`` until the hold is lifted. Callers commit.
+def set_legal_hold(recording, actor, reason=None):
+    """Stop every deletion of ``recording`` (retention or a withdrawal of consent) until the hold
+    is lifted; ``reason`` says why. Callers commit.
 
     :raise DeletionRefused: for a film already deleted.
     """
@@ -378,7 +429,8 @@ def set_legal_hold(recording, actor):
         return False
     recording.legal_hold_at = utcnow()
     recording.legal_hold_by_id = actor.id
-    audit.record("recording.legal_hold_set", recording, actor=actor)
+    recording.legal_hold_reason = (reason or "").strip()[:500] or None
+    audit.record("recording.legal_hold_set", recording, actor=actor, reason=recording.legal_hold_reason)
     return True
 
 
@@ -388,6 +440,7 @@ def lift_legal_hold(recording, actor):
         return False
     recording.legal_hold_at = None
     recording.legal_hold_by_id = None
+    recording.legal_hold_reason = None
     audit.record("recording.legal_hold_lifted", recording, actor=actor)
     return True
 

@@ -60,6 +60,12 @@ class TooLarge(StorageError):
     code = "too_large"
 
 
+class IncompletePart(StorageError):
+    """A part's body ended before (or ran past) its Content-Length: a cut connection."""
+
+    code = "incomplete_part"
+
+
 def new_id():
     """A random id for an object key segment."""
     return secrets.token_hex(16)
@@ -160,6 +166,10 @@ class Storage:
         """``[{"number", "size", "etag"}]`` uploaded so far. :raise NoSuchUpload:"""
         raise NotImplementedError
 
+    def last_progress(self, key, upload_id):
+        """When the upload last stored a byte (aware), or None when it is gone."""
+        raise NotImplementedError
+
     def complete_multipart(self, key, upload_id, parts, expected_size):
         """Join ``parts`` into ``key``; idempotent. :raise StorageError: see ``check_parts``."""
         raise NotImplementedError
@@ -196,8 +206,13 @@ class Storage:
         """Delete every object and unfinished upload under the folder ``prefix`` (``org/<id>/...``)."""
         raise NotImplementedError
 
-    def presign_get(self, key, expires_in, filename=None):
-        """A short-lived URL that reads ``key`` (Range requests work); a download if ``filename``."""
+    def presign_get(self, key, expires_in, filename=None, claims=None):
+        """A short-lived URL that reads ``key`` (Range requests work); a download if ``filename``.
+
+        ``claims`` (``{"viewer": user_id, "recording": recording_id}``) let a backend that serves
+        the bytes itself check the viewer's right again on every request; S3 cannot, and relies
+        on the URL's short life instead.
+        """
         raise NotImplementedError
 
 
@@ -253,10 +268,14 @@ class LocalStorage(Storage):
             payload["m"] = content_md5
         return signed_url("storage_local.put_part", payload, expires_in)
 
-    def write_part(self, key, upload_id, part_number, stream, expected_md5=None):
-        """Stream a part to disk in chunks; return its ETag (quoted md5 hex, like S3).
+    def write_part(self, key, upload_id, part_number, stream, expected_md5=None, length=None):
+        """Stream a part to a temporary file; publish it under its ETag only once it is whole.
+
+        Returns the ETag (quoted md5 hex, like S3). A body cut short by a closed connection
+        (or one running past ``length``, the request's Content-Length) is never stored.
 
         :raise NoSuchUpload: :raise TooLarge: above the part or file cap.
+        :raise IncompletePart: when ``length`` is given and the body is not that long.
         :raise PartsMismatch: on a bad part number or when the body's MD5 is not ``expected_md5``
             (base64, as in ``Content-MD5``).
         """
@@ -265,16 +284,24 @@ class LocalStorage(Storage):
             raise PartsMismatch(f"part number {part_number} is not in 1..{MAX_PARTS}")
         room = min(self.max_part_size,
                    self.max_file_bytes - sum(p["size"] for p in self._parts(folder) if p["number"] != part_number))
+        if length is not None and length > room:
+            raise TooLarge(f"part {part_number} is larger than {room} bytes")
         digest, written = hashlib.md5(usedforsecurity=False), 0
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(COPY_CHUNK):
+                # Under gunicorn a body cut off by a closed connection simply ends (no error):
+                # only its length against Content-Length tells a whole part from a torn one.
+                while chunk := stream.read(COPY_CHUNK if length is None else min(COPY_CHUNK, length + 1 - written)):
                     written += len(chunk)
                     if written > room:
                         raise TooLarge(f"part {part_number} is larger than {room} bytes")
+                    if length is not None and written > length:
+                        raise IncompletePart(f"part {part_number} runs past its {length} bytes")
                     digest.update(chunk)
                     out.write(chunk)
+            if length is not None and written != length:
+                raise IncompletePart(f"part {part_number} ended after {written} of {length} bytes")
             if expected_md5 and base64.b64encode(digest.digest()).decode() != expected_md5:
                 raise PartsMismatch(f"part {part_number} does not match its Content-MD5")
             etag = digest.hexdigest()
@@ -306,6 +333,15 @@ class LocalStorage(Storage):
     def list_parts(self, key, upload_id):
         return [{k: p[k] for k in ("number", "size", "etag")}
                 for p in self._parts(self._upload_dir(key, upload_id))]
+
+    def last_progress(self, key, upload_id):
+        try:
+            folder = self._upload_dir(key, upload_id)
+            # Parts still streaming in (temporary files) count: bytes are arriving.
+            newest = max(entry.stat().st_mtime for entry in folder.iterdir())
+        except (NoSuchUpload, OSError, ValueError):
+            return None
+        return datetime.fromtimestamp(newest, UTC)
 
     def complete_multipart(self, key, upload_id, parts, expected_size):
         try:
@@ -393,12 +429,14 @@ class LocalStorage(Storage):
                 shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(self.root / prefix, ignore_errors=True)
 
-    def presign_get(self, key, expires_in, filename=None):
+    def presign_get(self, key, expires_in, filename=None, claims=None):
         from portal.storage_local.signing import signed_url
 
         payload = {"op": "get", "k": validate_key(key)}
         if filename:
             payload["f"] = filename
+        if claims:
+            payload["w"], payload["r"] = int(claims["viewer"]), int(claims["recording"])
         return signed_url("storage_local.get_object", payload, expires_in)
 
     @staticmethod

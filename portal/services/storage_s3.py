@@ -98,13 +98,26 @@ class S3Storage(Storage):
         return self.presigner.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_in)
 
     def list_parts(self, key, upload_id):
+        return [{k: p[k] for k in ("number", "size", "etag")} for p in self._parts(key, upload_id)]
+
+    def last_progress(self, key, upload_id):
+        try:
+            times = [p["modified"] for p in self._parts(key, upload_id)]
+            if not times:  # no part yet: the upload's start is its last progress
+                times = [u["Initiated"] for u in self._uploads(validate_key(key))
+                         if u["UploadId"] == upload_id]
+        except NoSuchUpload:
+            return None
+        return max(times, default=None)
+
+    def _parts(self, key, upload_id):
         parts = []
         try:
             pages = self.client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=validate_key(key), UploadId=upload_id)
             for page in pages:
-                parts += [{"number": p["PartNumber"], "size": p["Size"], "etag": p["ETag"]}
-                          for p in page.get("Parts", [])]
+                parts += [{"number": p["PartNumber"], "size": p["Size"], "etag": p["ETag"],
+                           "modified": p["LastModified"]} for p in page.get("Parts", [])]
         except ClientError as error:
             if error_code(error) in ("NoSuchUpload", "404"):
                 raise NoSuchUpload(f"no upload {upload_id!r} of {key!r}") from None
@@ -187,7 +200,7 @@ class S3Storage(Storage):
             if answer.get("Errors"):
                 raise StorageError(f"could not delete {len(answer['Errors'])} objects under {prefix}")
 
-    def presign_get(self, key, expires_in, filename=None):
+    def presign_get(self, key, expires_in, filename=None, claims=None):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)

@@ -21,7 +21,7 @@ from portal.models.supervision import (
     Comment,
     SessionSupervision,
 )
-from portal.services import audit, notifications
+from portal.services import audit, notifications, retention
 
 MAX_SUMMARY = 20000
 STATUS_TEXT = {
@@ -70,6 +70,8 @@ def save(user, group_session, summary, meeting_date=None, status=None, publish=F
     if first_publication:
         record.published_at = utcnow()
     db.session.flush()
+    if first_publication:  # a group without certification starts its films' retention clock here
+        retention.start_clocks(group_id=group_session.group_id)
     audit.record("supervision.publish" if first_publication else "supervision.update", record, actor=user,
                  group_session_id=group_session.id, status=record.status)
     if first_publication:

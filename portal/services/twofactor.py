@@ -27,7 +27,8 @@ RECOVERY_CODES = 10
 
 
 def required_for(user):
-    """Admins and supervisors must use two-factor login; leaders when their organisation says so."""
+    """Every role must use two-factor login; leaders only while their organisation keeps it
+    required (the default; an admin may relax it, audited)."""
     if not current_app.config["TWO_FACTOR_REQUIRED"]:
         return False
     return (permissions.is_admin(user) or permissions.is_supervisor(user)

@@ -3,15 +3,21 @@
 The browser sends bytes straight to storage through part URLs signed here; this module only
 decides, signs and records. A file is resumed, not restarted, when the same file (name, size,
 last-modified time, position) is chosen again for the same session: the client lists the
-parts already stored and sends only the missing ones.
+parts already stored and sends only the missing ones (and any whose size is not the part's).
+"Start over" drops everything sent of a film still uploading; uploads with no progress for
+UPLOAD_STUCK_HOURS are listed for admins.
 """
+
+from collections import namedtuple
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 
 from portal.errors import Refused
 from portal.extensions import db
-from portal.models.base import utcnow
+from portal.models import Group, GroupSession
+from portal.models.base import as_utc, utcnow
 from portal.models.recordings import (
     AWAITING_UPLOAD,
     FINISHED_OR_GONE,
@@ -25,7 +31,7 @@ from portal.models.recordings import (
     new_public_id,
 )
 from portal.services import audit
-from portal.services.storage import StorageError, get_storage, object_key, part_size_for
+from portal.services.storage import StorageError, folder_prefix, get_storage, object_key, part_size_for
 
 MAX_FILES_PER_SESSION = 20
 MAX_PART_NUMBERS_PER_CALL = 100
@@ -152,11 +158,25 @@ def sign_parts(source, part_numbers):
     return {n: storage.sign_part(source.storage_key, source.upload_id, n, ttl) for n in part_numbers}, ttl
 
 
+def expected_part_size(source, number):
+    """How many bytes part ``number`` of ``source`` holds: ``part_size``, the last one the rest."""
+    if number < source.part_count:
+        return source.part_size
+    return source.size - (source.part_count - 1) * source.part_size
+
+
 def stored_parts(source):
-    """The parts of ``source`` already in storage: ``[{"number", "size", "etag"}]``."""
+    """The whole parts of ``source`` already in storage: ``[{"number", "size", "etag"}]``.
+
+    A stored part whose size is not its expected size (torn by a closed connection before
+    storage refused such parts, or cut with another part size) is left out: the client
+    sends it again, and the new one replaces it.
+    """
     if source.status != SOURCE_UPLOADING:
         return []
-    return get_storage().list_parts(source.storage_key, source.upload_id)
+    return [part for part in get_storage().list_parts(source.storage_key, source.upload_id)
+            if 1 <= part["number"] <= source.part_count
+            and part["size"] == expected_part_size(source, part["number"])]
 
 
 def complete_upload(user, source, parts):
@@ -208,6 +228,60 @@ def cancel_upload(user, source):
     recording = source.recording
     if recording.status == UPLOADING and not recording.active_sources:
         recording.set_status(AWAITING_UPLOAD)
+
+
+def restart_upload(user, group_session):
+    """Start the session's film over: abort every file's upload, drop what was stored, and
+    free the session for a new upload (an audit row says who). Returns the recording or None.
+
+    :raise UploadRefused: 409 once the whole film is in (replacing it is another step).
+    """
+    recording = current_recording(group_session)
+    if recording is None:
+        return None
+    if recording.status not in (AWAITING_UPLOAD, UPLOADING):
+        raise UploadRefused(409, "already_uploaded", _(
+            "This session's film is already uploaded, so there is nothing to start over."))
+    sources = recording.active_sources
+    for source in sources:
+        if source.status == SOURCE_UPLOADING:
+            _abort(source, user, reason="restarted")
+        else:
+            source.status = SOURCE_ABORTED
+    try:  # files already complete, and anything a torn upload left behind
+        get_storage().delete_prefix(folder_prefix(object_key(recording.organisation_id, "rec", recording.public_id)))
+    except StorageError:
+        current_app.logger.warning("files of recording %s not deleted; the sweeper will retry", recording.id)
+    if recording.status == UPLOADING:
+        recording.set_status(AWAITING_UPLOAD)
+    audit.record("upload.restarted", recording, actor=user, files=len(sources))
+    return recording
+
+
+StuckUpload = namedtuple("StuckUpload", "source recording group_session group last_progress")
+
+
+def stuck_uploads(organisation_id, hours, now=None):
+    """Files of ``organisation_id`` still uploading with no stored byte for ``hours`` hours,
+    oldest progress first (one storage listing per file started before the cut-off)."""
+    cutoff = (now or utcnow()) - timedelta(hours=hours)
+    rows = db.session.execute(
+        db.select(SourceFile, Recording, GroupSession, Group)
+        .join(Recording, SourceFile.recording_id == Recording.id)
+        .join(GroupSession, Recording.group_session_id == GroupSession.id)
+        .join(Group, GroupSession.group_id == Group.id)
+        .where(Recording.organisation_id == organisation_id, Recording.status == UPLOADING,
+               SourceFile.status == SOURCE_UPLOADING, SourceFile.created_at < cutoff)).all()
+    storage, stuck = get_storage(), []
+    for source, recording, group_session, group in rows:
+        try:
+            progress = storage.last_progress(source.storage_key, source.upload_id)
+        except StorageError:
+            progress = None
+        progress = as_utc(progress or source.created_at)
+        if progress < cutoff:
+            stuck.append(StuckUpload(source, recording, group_session, group, progress))
+    return sorted(stuck, key=lambda row: row.last_progress)
 
 
 def _abort(source, user, reason):

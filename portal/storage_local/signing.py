@@ -2,7 +2,7 @@
 
 import time
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 SALT = "portal.storage_local"
@@ -17,12 +17,8 @@ def _serializer():
 
 
 def app_url(endpoint, **values):
-    """An absolute URL when PUBLIC_URL or a request tells the host, else a path."""
+    """An absolute URL on PUBLIC_URL (a path without it), never on the request's Host header."""
     base = current_app.config.get("PUBLIC_URL")
-    if has_request_context():
-        if base:
-            return base.rstrip("/") + url_for(endpoint, **values)
-        return url_for(endpoint, _external=True, **values)
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT"))
     return (base or "").rstrip("/") + adapter.build(endpoint, values)
 

@@ -152,9 +152,29 @@
     try {
       freshMedia = await requestMedia(true);
     } catch (error) {
-      if (error.status === 404) { showError(error.message); return; }
+      if (refused(error)) { stopWatching(); return; }
       renewTimer = setTimeout(renew, 10000); // the network is down: try again soon
     }
+  }
+
+  // Each renewal checks the right to watch again. When it has ended (consent withdrawn, film
+  // deleted, role removed, account closed), the player stops at once rather than playing on
+  // from what it has buffered.
+  function refused(error) { return [401, 403, 404].includes(error.status); }
+
+  function stopWatching() {
+    clearTimeout(renewTimer);
+    freshMedia = null;
+    recovering = null;
+    wantPlaying = false;
+    root.dataset.state = "revoked";
+    positionReady = false; // where the element ends up (0) is not where the viewer was
+    video.pause();
+    video.removeAttribute("src");
+    video.removeAttribute("poster"); // a still of the film is the film too
+    video.load(); // drops the buffer; it also drops the queued "pause" event, hence:
+    updatePlayButton();
+    showError(text.noRight);
   }
 
   // Load ``media`` into the element and go on at ``at`` seconds, as fast and playing as before.
@@ -178,7 +198,7 @@
   // Three failures without playback moving on in between mean something else is wrong (a
   // broken file, a lost connection), and the viewer is told instead of the player looping.
   async function recover() {
-    if (fetching) return;
+    if (fetching || root.dataset.state === "revoked") return;
     failures += 1;
     if (failures > 3) {
       recovering = null;
@@ -196,7 +216,8 @@
         media = await requestMedia(true);
       } catch (error) {
         recovering = null;
-        showError(error.message);
+        if (refused(error)) stopWatching();
+        else showError(error.message);
         return;
       } finally {
         fetching = false;
@@ -505,7 +526,7 @@
   function metaLine(comment) {
     const when = new Date(comment.created_at);
     const date = Number.isNaN(when.getTime()) ? "" : when.toLocaleString(document.documentElement.lang,
-      { dateStyle: "medium", timeStyle: "short" });
+      { dateStyle: "medium", timeStyle: "short", timeZone: text.timeZone });
     return el("p", { className: "comment-meta" },
       el("strong", { text: comment.author.name || "–" }), ` · ${date}`,
       comment.updated_at ? ` · ${text.edited}` : null);

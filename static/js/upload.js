@@ -17,7 +17,9 @@
   const minPart = parseInt(cfg.minPartSize, 10) || 16 * MiB;
   const text = JSON.parse(document.getElementById("upload-text").textContent);
   const partSizes = new WeakMap(); // File/Blob -> part size the server chose
+  const restartBox = document.getElementById("upload-restart");
   let busy = false;
+  const restarted = new Set(); // upload ids "Start over" aborted on the server
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -96,11 +98,15 @@
       const done = await api("POST", `/uploads/${uploadId}/complete`, {
         parts: parts.map((p) => ({ number: p.PartNumber, etag: p.ETag })),
       }, signal);
-      // upload_status.js follows the film from here (queue, processing, ready)
-      if (done.recording_uploaded) document.dispatchEvent(new CustomEvent("film:uploaded", { detail: { recordingId: done.recording_id } }));
+      if (done.recording_uploaded) {
+        restartBox.hidden = true;
+        // upload_status.js follows the film from here (queue, processing, ready)
+        document.dispatchEvent(new CustomEvent("film:uploaded", { detail: { recordingId: done.recording_id } }));
+      }
       return {};
     },
     async abortMultipartUpload(file, { uploadId }) {
+      if (restarted.has(uploadId)) return; // "Start over" aborted it on the server
       await api("DELETE", `/uploads/${uploadId}`);
     },
   });
@@ -151,6 +157,7 @@
       try {
         const started = await register(file, i + 1, files.length);
         uppy.setFileState(file.id, { s3Multipart: { uploadId: started.upload_id, key: started.upload_id } });
+        restartBox.hidden = false;
         if (started.resumed) uppy.info(text.resuming.replace("%(name)s", file.name), "info", 4000);
       } catch (error) {
         showError(error.message);
@@ -167,6 +174,34 @@
   });
   uppy.on("upload-error", (_file, error) => { if (error && error.message) showError(error.message); });
 
+  // "Start over": whatever state the upload is in, the server aborts every file's multipart
+  // upload and drops what was stored; the files still chosen here are sent again from byte 0.
+  document.getElementById("upload-restart-button").addEventListener("click", async (event) => {
+    if (!window.confirm(text.restartConfirm)) return;
+    const button = event.currentTarget;
+    button.disabled = true;
+    const files = ordered().map((f) => ({
+      name: f.name, type: f.type, data: f.data,
+      meta: { position: f.meta.position, positionTouched: f.meta.positionTouched },
+    }));
+    uppy.getFiles().forEach((f) => { if (f.s3Multipart && f.s3Multipart.uploadId) restarted.add(f.s3Multipart.uploadId); });
+    try {
+      uppy.cancelAll();
+      await api("POST", `/sessions/${cfg.sessionId}/uploads/restart`, {});
+    } catch (error) {
+      showError(error.message);
+      return;
+    } finally {
+      busy = false;
+      button.disabled = false;
+    }
+    hideError();
+    restartBox.hidden = true;
+    files.forEach((file) => uppy.addFile(file));
+    if (files.length) uppy.upload();
+    else showInfo(text.restarted);
+  });
+
   window.addEventListener("beforeunload", (event) => {
     if (!busy) return undefined;
     event.preventDefault();
@@ -182,6 +217,13 @@
 
   function hideError() {
     document.getElementById("upload-error").hidden = true;
+    document.getElementById("upload-info").hidden = true;
+  }
+
+  function showInfo(message) {
+    const box = document.getElementById("upload-info");
+    box.textContent = message;
+    box.hidden = false;
   }
 
   window.filmportalenUppy = uppy; // for tests and debugging

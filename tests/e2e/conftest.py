@@ -59,8 +59,8 @@ class LiveServer:
 @pytest.fixture
 def live_server(app):
     """The test's ``app`` on http://127.0.0.1:<free port>; ``.url`` is the base URL."""
-    app.config["PUBLIC_URL"] = None
     server = LiveServer(app)
+    app.config["PUBLIC_URL"] = server.url  # links and signed storage URLs point at the server
     yield server
     server.stop()
 

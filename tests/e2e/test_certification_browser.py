@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pypdf
+from babel.dates import format_date
 
 from portal.models.base import utcnow
 from tests.certification_fixtures import certify, complete_group, register_groups
@@ -76,5 +77,7 @@ def test_a_leader_with_five_groups_registers_a_sixth_and_sees_recertification_du
     assert status.get_attribute("data-stage") == "recert_due"
     assert status.inner_text() == "Dags för omcertifiering"
     assert page.locator("[data-groups-since]").inner_text() == "6 av 6"
-    assert page.locator("[data-due]").inner_text() == utcnow().date().isoformat()
+    due = page.locator("[data-due]")
+    assert due.get_attribute("data-due") == utcnow().date().isoformat()
+    assert due.inner_text() == format_date(utcnow().date(), "medium", locale="sv")  # "3 dec. 2026"
     assert page.locator("#groups-since").get_by_role("link", name="Sjätte omgången").is_visible()

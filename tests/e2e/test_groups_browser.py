@@ -39,7 +39,7 @@ def test_leader_registers_consent_and_confirms_a_session(page, live_server, app,
     page.get_by_label("B2", exact=True).uncheck()
     page.get_by_label("Jag bekräftar").check()
     page.get_by_role("button", name="Bekräfta", exact=True).click()
-    assert page.get_by_text("Närvaro och samtycke är bekräftade för session 1").is_visible()
+    assert page.get_by_text("Närvaro och samtycke är bekräftade för Principsession 1").is_visible()
     assert page.locator("tr[data-session='1']").get_by_text("Samtycke bekräftat (1)").is_visible()
     assert page.locator("tr[data-session='2']").get_by_text("Inte bekräftat").is_visible()
     assert ids["group"]

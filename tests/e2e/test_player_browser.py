@@ -162,7 +162,7 @@ def test_leader_replies_after_publication_and_the_supervisor_sees_it(page, app, 
     post_comment(sup, film["recording"], t_start=8, visibility="private", body="Bara för oss")
 
     open_player(page, film, "uploader", ready=False)
-    expect(page.locator("#comments-empty")).to_contain_text("när återkopplingen på den här sessionen är publicerad")
+    expect(page.locator("#comments-empty")).to_contain_text("när återkopplingen på den här träffen är publicerad")
     expect(page.locator(".thread")).to_have_count(0)
 
     publish(app, film)

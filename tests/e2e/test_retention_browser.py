@@ -23,7 +23,7 @@ def test_admin_sets_a_policy_and_confirms_a_withdrawal_deletion(page, live_serve
 
     page.get_by_role("link", name="← Grupper").click()
     item = page.locator(f"li[data-withdrawal-session='{film['session']}']")
-    item.get_by_role("button", name="Radera sessionens filmer").click()
+    item.get_by_role("button", name="Radera träffens filmer").click()
     assert page.locator(f"#films li[data-recording='{film['recording']}']").is_visible()
     page.get_by_role("button", name="Radera filmerna").click()
     assert page.get_by_text("Kryssa i rutan för att bekräfta raderingen.").is_visible()
@@ -38,6 +38,6 @@ def test_admin_sets_a_policy_and_confirms_a_withdrawal_deletion(page, live_serve
         assert (organisation.retention_days, organisation.deletion_warning_days, organisation.keep_originals) == \
             (60, 10, True)
     flash = page.locator(".flash-success")
-    assert f"1 film(er) raderade. Kvittonummer i granskningsloggen: {receipt}." in flash.inner_text()
+    assert f"1 film raderad. Dess kvittonummer i granskningsloggen: {receipt}." in flash.inner_text()
     assert item.get_by_text("filmerna är raderade").is_visible()
     assert stored(app, film["folder"]) == ([], [])

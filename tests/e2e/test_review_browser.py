@@ -41,8 +41,8 @@ def test_supervisor_publishes_feedback_and_the_leader_reads_and_exports_it(page,
     assert page.locator("#not-published").is_visible()
     page.get_by_role("button", name="Publicera för gruppledarna").click()
     assert page.get_by_text("Återkopplingen är publicerad för gruppledarna.").is_visible()
-    assert page.get_by_text("Handledningstillfälle 2026-01-22").is_visible()
-    name, rows = download_csv(page, "Den här sessionen som CSV")
+    assert page.get_by_text("Handledningstillfälle 22 jan. 2026").is_visible()
+    name, rows = download_csv(page, "Den här träffen som CSV")
     assert name.startswith(f"supervision-group-{film['group']}-session-1-") and name.endswith(".csv")
     assert rows[0]["Text"] == SUMMARY and rows[0]["Handledningstillfälle"] == "2026-01-22"
     page.get_by_role("button", name="Logga ut").click()
@@ -56,4 +56,4 @@ def test_supervisor_publishes_feedback_and_the_leader_reads_and_exports_it(page,
     assert page.locator("[data-nav=notifications] .unread-count").count() == 0
     assert page.locator("input[name=private]").count() == 0
     _name, rows = download_csv(page, "Hela gruppen som CSV")
-    assert [(r["Session"], r["Rad"], r["Text"]) for r in rows] == [("1", "Sammanfattning", SUMMARY)]
+    assert [(r["Träff"], r["Rad"], r["Text"]) for r in rows] == [("1", "Sammanfattning", SUMMARY)]

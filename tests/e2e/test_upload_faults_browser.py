@@ -1,4 +1,5 @@
-"""Fault-injection scenarios for the browser upload (issue 9): a dropped line, expired part URLs.
+"""Fault-injection scenarios for the browser upload (issues 9 and 15): a dropped line, expired
+part URLs, the page closed mid-part.
 
 Chromium → FaultyTcpProxy (can reset every connection) → CountingProxy (CORS, URL expiry, counts)
 → moto. Each scenario repeats its fault ``fault_repeat()`` times, each time with a fresh group,
@@ -12,10 +13,16 @@ import threading
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from portal.extensions import db
+from portal.models.recordings import Recording, SourceFile
+from portal.services import uploads
+from portal.services.storage import get_storage
+from portal.storage_local.signing import load_signed
 from tests.conftest import fault_repeat
 from tests.e2e.test_upload_browser import (
     choose,
@@ -27,7 +34,7 @@ from tests.e2e.test_upload_browser import (
 )
 from tests.faults.tcp_proxy import FaultyTcpProxy
 from tests.films import MiB, group_with_session, small_parts
-from tests.proxy import CountingProxy
+from tests.proxy import CountingProxy, gunicorn_like
 
 pytestmark = [pytest.mark.fault,
               # once, on SQLite: the fault is in the network, not in the database
@@ -38,6 +45,8 @@ CUT_AT = 0.4  # share of the file's bytes sent when the line drops
 LINE_DOWN = 0.6  # seconds the line stays down after the cut
 URL_TTL = 2  # seconds a part URL lives in the expiry scenario
 SLEEP = URL_TTL + 1.5  # seconds the laptop sleeps (the upload stays paused)
+RATE = 12 * MiB  # bytes per second of the throttled uplink
+STALL_AT = 4.5  # parts' worth of bytes sent when the link stalls: Uppy's first 4 done, 3 in flight
 
 
 @pytest.fixture
@@ -52,17 +61,46 @@ def store(app, s3_server):
     counting.stop()
 
 
-@contextmanager
-def fresh_tab(browser, live_server):
-    """A tab in a new browser context (no cookies, no sockets kept alive); ``tab.errors`` lists
-    the page's JavaScript errors."""
-    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-    context.set_default_timeout(15_000)
+@pytest.fixture(params=["local", "s3"])
+def throttled(request, app, live_server):
+    """A throttled uplink (FaultyTcpProxy with a rate) between Chromium and storage. On S3 it sits
+    in front of CountingProxy (CORS) and moto. On the local folder part URLs are the app's own, so
+    the whole app is reached through it, served with gunicorn's request bodies as under
+    `make run` (a torn part just ends early there)."""
+    counting = None
+    if request.param == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        counting = CountingProxy(s3.port)
+        faulty = FaultyTcpProxy(counting.port)
+        app.config.update(s3.config(s3.new_bucket()), S3_PUBLIC_ENDPOINT_URL=faulty.url)
+        base_url = live_server.url
+    else:
+        app.wsgi_app = gunicorn_like(app.wsgi_app)
+        faulty = FaultyTcpProxy(live_server.port)
+        base_url = faulty.url
+    small_parts(app, part=PART)
+    yield SimpleNamespace(backend=request.param, faulty=faulty, url=base_url, counting=counting)
+    faulty.stop()
+    if counting:
+        counting.stop()
+
+
+def new_tab(context):
+    """A tab of ``context``; ``tab.errors`` lists the page's JavaScript errors."""
     tab = context.new_page()
     tab.errors = []
     tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+    return tab
+
+
+@contextmanager
+def fresh_tab(browser, live_server, base_url=None):
+    """A tab in a new browser context (no cookies, no sockets kept alive); ``tab.errors`` lists
+    the page's JavaScript errors."""
+    context = browser.new_context(base_url=base_url or live_server.url, locale="sv-SE")
+    context.set_default_timeout(15_000)
     try:
-        yield tab
+        yield new_tab(context)
     finally:
         context.close()
 
@@ -212,4 +250,96 @@ def test_part_urls_expire_while_paused(browser, live_server, app, factory, tmp_p
                            urls_before_pause=sum(t < paused for t in signed) if paused else len(signed),
                            urls_after_resume=fresh_urls, paused_seconds=round(resumed - paused, 2)
                            if resumed else None, seconds=seconds)
+    fault_tally.assert_clean()
+
+
+def part_puts(app, tab):
+    """The part numbers the tab starts to PUT, from part URLs of either backend."""
+    started = []
+
+    def number(url):
+        query = parse_qs(urlsplit(url).query)
+        if "partNumber" in query:
+            return int(query["partNumber"][0])
+        with app.app_context():
+            return int(load_signed(query["sig"][0], "put")["n"])
+
+    tab.on("request", lambda r: started.append(number(r.url)) if r.method == "PUT" else None)
+    return started
+
+
+def stored_parts(app, session_id):
+    """``{number: size}`` of the parts storage holds for the session's file, as stored (not
+    filtered as the API lists them), and each part's expected size."""
+    with app.app_context():
+        source = db.session.scalar(db.select(SourceFile).join(Recording)
+                                   .where(Recording.group_session_id == session_id))
+        listed = get_storage().list_parts(source.storage_key, source.upload_id)
+        expected = {n: uploads.expected_part_size(source, n) for n in range(1, source.part_count + 1)}
+    return {p["number"]: p["size"] for p in listed}, expected
+
+
+def test_page_closed_mid_part_resumes_by_resending_only_torn_parts(browser, live_server, app, factory, tmp_path,
+                                                                  throttled, fault_tally):
+    """On a slow uplink the leader closes the page while parts are on their way, opens it again
+    and chooses the file: no torn part was kept, the upload completes, only parts not stored
+    before the close are sent again, and the stored file is the original."""
+    faulty = throttled.faulty
+    for attempt in range(fault_repeat()):
+        ids = group_with_session(app, factory)
+        film = random_film(tmp_path, parts=7)
+        parts = math.ceil(film.stat().st_size / PART)
+        stored, expected, sent, problem, cut, torn_bytes = {}, {}, [], None, 0, 0
+        started = time.monotonic()
+        with fresh_tab(browser, live_server, throttled.url) as first:
+            try:
+                open_upload_page(first, ids)
+                choose(first, film)
+                faulty.rate = RATE
+                before = faulty.bytes_up
+                at = before + STALL_AT * PART
+                faulty.on_bytes = lambda total: setattr(faulty, "stalled", True) if total >= at else None  # noqa: B023
+                start_upload(first)
+                deadline = time.monotonic() + 60
+                while not faulty.stalled and time.monotonic() < deadline:
+                    first.wait_for_timeout(20)
+                if not faulty.stalled:
+                    raise TimeoutError("the upload never reached the stall point")
+                first.close()  # the leader closes the page (or the laptop) mid-part...
+                faulty.down = True  # ...and what it had handed to the network never arrives:
+                cut = faulty.cut()  # Chromium may resend a request cut on a kept-alive connection
+                time.sleep(LINE_DOWN)  # before it has torn the closed tab's requests down
+                cut += faulty.cut()
+                faulty.on_bytes, faulty.stalled, faulty.rate, faulty.down = None, False, None, False
+                time.sleep(0.3)  # storage finishes what it had whole
+                went_up = faulty.bytes_up - before
+                stored, expected = stored_parts(app, ids["session"])
+                torn_bytes = went_up - sum(stored.values())  # bytes of parts that never became whole
+                second = new_tab(first.context)  # the same browser, still logged in
+                sent = part_puts(app, second)
+                open_upload_page(second, ids, log_in=False)
+                choose(second, film)
+                start_upload(second)
+                wait_until_uploaded(second)
+                problem = check_stored(app, second, ids, film)
+            except (PlaywrightError, AssertionError, TimeoutError) as error:
+                problem = f"not uploaded: {error}".splitlines()[0]
+            finally:
+                faulty.on_bytes, faulty.stalled, faulty.rate, faulty.down = None, False, None, False
+        seconds = round(time.monotonic() - started, 2)
+        kept_torn = sorted(n for n, size in stored.items() if size != expected.get(n))
+        resent = sorted(set(sent) & set(stored))
+        if not problem and kept_torn:
+            problem = f"part(s) {kept_torn} were kept torn"
+        elif not problem and torn_bytes < PART // 4:
+            problem = f"the close tore nothing ({torn_bytes} bytes of unfinished parts)"
+        elif not problem and resent:
+            problem = f"part(s) {resent} were sent again though stored before the close"
+        elif not problem and not set(sent):
+            problem = "no part was sent after reopening"
+        lost = int(problem == "the stored original differs from the source")  # check_stored's words
+        fault_tally.record(recovered=problem is None, lost=lost, problem=problem, attempt=attempt + 1,
+                           backend=throttled.backend, parts=parts, parts_stored_before=len(stored),
+                           connections_cut=cut, torn_bytes=torn_bytes, parts_sent_after=len(set(sent)),
+                           seconds=seconds)
     fault_tally.assert_clean()

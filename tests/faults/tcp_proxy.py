@@ -7,6 +7,7 @@ its connection reset or refused, as with a real outage.
 
 import socket
 import threading
+import time
 
 from tests.services import free_port
 
@@ -17,16 +18,23 @@ class FaultyTcpProxy:
     ``bytes_up`` counts the bytes clients sent; ``on_bytes(total)`` (when set) is called as they
     flow, so a test can cut at a point of its choosing. ``cut()`` resets every open connection;
     ``down = True`` refuses new connections (they are accepted and reset at once) until set back.
+    ``rate`` (bytes per second, shared by all connections) throttles what clients send, as a slow
+    uplink does; ``stalled = True`` holds it altogether (a part stays in flight) until set back
+    or cut.
     """
 
     def __init__(self, upstream_port, on_bytes=None):
         self.upstream_port = upstream_port
         self.on_bytes = on_bytes
         self.down = False
+        self.rate = None
+        self.stalled = False
+        self._free_at = 0.0
         self.bytes_up = 0
         self.connections = 0
         self.cuts = 0
         self._open = set()
+        self._ended = {}  # pair -> directions that ended cleanly
         self._lock = threading.Lock()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,10 +66,12 @@ class FaultyTcpProxy:
             threading.Thread(target=self._pipe, args=(upstream, client, pair, False), daemon=True).start()
 
     def _pipe(self, source, target, pair, upward):
+        ended = False
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
+                    ended = True
                     break
                 if upward:
                     with self._lock:
@@ -69,17 +79,52 @@ class FaultyTcpProxy:
                         total = self.bytes_up
                     if self.on_bytes:
                         self.on_bytes(total)
+                    if not self._hold(len(data), pair):
+                        break
                 target.sendall(data)
         except OSError:
             pass
-        finally:
+        if not (ended and self._pass_end(pair, target)):
             self._close(pair)
+
+    def _pass_end(self, pair, target):
+        """One side closed cleanly: pass its FIN on (a RST could drop a response still in the
+        buffers) and close the pair once both sides have. False when it is cut already."""
+        with self._lock:
+            if pair not in self._open:
+                return False
+            ends = self._ended[pair] = self._ended.get(pair, 0) + 1
+            if ends == 2:
+                self._open.discard(pair)
+                del self._ended[pair]
+        try:
+            if ends == 2:
+                for sock in pair:
+                    sock.close()
+            else:
+                target.shutdown(socket.SHUT_WR)
+        except OSError:
+            return False
+        return True
+
+    def _hold(self, size, pair):
+        """Wait until the link lets ``size`` more bytes up; False when ``pair`` is cut meanwhile."""
+        if self.rate:
+            with self._lock:
+                now = time.monotonic()
+                self._free_at = max(self._free_at, now) + size / self.rate
+                wait = self._free_at - now
+            time.sleep(wait)
+        while self.stalled and pair in self._open:
+            time.sleep(0.01)
+        return pair in self._open
 
     def _close(self, pair):
         with self._lock:
             if pair not in self._open:
                 return
             self._open.discard(pair)
+            self._ended.pop(pair, None)
         for sock in pair:
             _reset(sock)
 

@@ -9,15 +9,20 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import (
+    ApiToken,
     BoosterMeeting,
     Certification,
     Comment,
+    Consent,
+    ConsentWithdrawal,
+    Group,
     Participant,
     Program,
     Recording,
     SourceFile,
     User,
 )
+from portal.models.base import utcnow
 from portal.models.recordings import READY
 from tests.conftest import AuthActions, csrf_from
 from tests.group_fixtures import make_group
@@ -48,14 +53,19 @@ def make_objects(app, factory, tag, org_id=None):
         certification = Certification(leader_id=ids["uploader"], organisation_id=ids["org"], program_id=program.id,
                                       group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
                                       valid_until=date(2029, 3, 1))
+        withdrawn = Consent(participant=participant, kind="withdrawn", on_date=date(2026, 2, 1))
+        withdrawal = ConsentWithdrawal(participant=participant, consent=withdrawn, delete_after=utcnow())
+        db.session.add(withdrawal)
         meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
-        db.session.add_all([source, comment, participant, certification, meeting])
+        api_token, _plaintext = ApiToken.issue(db.session.get(User, ids["uploader"]), name=tag)
+        db.session.add_all([source, comment, participant, certification, meeting, api_token])
         db.session.commit()
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
-                  "meeting_id": meeting.id}
+                  "meeting_id": meeting.id, "token_id": api_token.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
+        values["withdrawal_id"] = withdrawal.id
     return values, emails
 
 
@@ -114,3 +124,47 @@ def test_every_foreign_object_answers_404_for_every_role(app, factory):
     print(f"access matrix: {checked} foreign requests checked")
     assert checked > 100
     assert not failures, "foreign objects that did not answer 404:\n" + "\n".join(failures)
+
+
+def test_writes_that_name_another_organisations_people_are_refused(app, factory):
+    """Issue 17 finding 2: a group's leaders and technical assistant belong to its organisation,
+    its supervisors are ones the organisation may use; an id typed into the API (or a form
+    posted with a made-up choice) cannot bring in anyone else, who then could read the group."""
+    own, people = make_objects(app, factory, "a")
+    make_objects(app, factory, "b")
+    with app.app_context():
+        ids = {u.email: u.id for u in db.session.scalars(db.select(User))}
+        program_id = db.session.scalar(db.select(Program.id).order_by(Program.id))
+    a = {key: ids[f"{key}-a@example.org"] for key in ("admin", "lena", "leo", "sara")}
+    b = {key: ids[f"{key}-b@example.org"] for key in ("admin", "lena", "leo", "sara")}
+    base = {"program_id": program_id, "title": "Nya gruppen", "start_date": "2026-09-01", "purpose": "regular",
+            "uploader_id": a["lena"], "co_leader_id": a["leo"]}
+    foreign = [("technical_assistant_id", b["admin"]), ("technical_assistant_id", b["lena"]),
+               ("uploader_id", b["lena"]), ("co_leader_id", b["leo"]), ("supervisor_ids", [b["admin"]]),
+               ("supervisor_ids", [a["sara"], b["leo"]])]
+    form_fields = {"technical_assistant_id": "technical_assistant", "uploader_id": "uploader",
+                   "co_leader_id": "co_leader", "supervisor_ids": "supervisors"}
+    failures = []
+    for role in ("admin", "uploader"):
+        client, token = login(app, people[role])
+        for name, value in foreign:
+            answer = client.post("/api/v1/groups", json={**base, name: value}, headers={"X-CSRFToken": token})
+            if answer.status_code != 422:
+                failures.append(f"{role} API {name}={value}: {answer.status_code}")
+            form = {"csrf_token": token, "program": program_id, "title": "Nya gruppen", "start_date": "2026-09-01",
+                    "purpose": "regular", "uploader": a["lena"], "co_leader": a["leo"], "technical_assistant": 0,
+                    "language": "sv", form_fields[name]: value}
+            answer = client.post("/groups/new", data=form)
+            if answer.status_code != 200:  # refused forms are shown again, a created group redirects
+                failures.append(f"{role} form {name}={value}: {answer.status_code}")
+    assert not failures, "writes that brought in another organisation's people:\n" + "\n".join(failures)
+    with app.app_context():
+        assert "Nya gruppen" not in db.session.scalars(db.select(Group.title)).all()
+
+    # the control: the organisation's own people and a supervisor of the program owner's pool
+    client, token = login(app, people["admin"])
+    answer = client.post("/api/v1/groups", json={**base, "technical_assistant_id": a["admin"],
+                                                 "supervisor_ids": [b["sara"]]}, headers={"X-CSRFToken": token})
+    assert answer.status_code == 201, answer.get_json()
+    outsider, _token = login(app, people["admin"].replace("-a@", "-b@"))
+    assert outsider.get(f"/api/v1/groups/{answer.get_json()['id']}").status_code == 404

@@ -130,7 +130,7 @@ def test_an_unready_group_gets_not_yet_with_a_motivation(app, factory):
     ids = complete_group(app, factory, participants=5, supervised=8)
     with pytest.raises(Refused) as refused:
         decide(app, ids, True)
-    assert refused.value.code == "not_ready" and "Session 9 is not yet supervised." in refused.value.message
+    assert refused.value.code == "not_ready" and "Principsession 9 is not yet supervised." in refused.value.message
     with pytest.raises(Refused) as refused:
         decide(app, ids, False, motivation="   ")
     assert refused.value.code == "motivation_required"

@@ -123,14 +123,14 @@ def test_a_withdrawn_consent_no_longer_counts(app, factory):
 
 def test_a_session_not_yet_supervised_is_named(app, factory):
     ids = complete_group(app, factory, participants=6, supervised=8)
-    assert readiness_of(app, ids["group"]) == ["Session 9 is not yet supervised."]
+    assert readiness_of(app, ids["group"]) == ["Principsession 9 is not yet supervised."]
     with app.app_context():  # written but not marked done: still not supervised
         supervision.save(db.session.get(User, ids["supervisor"]), db.session.get(GroupSession, ids["sessions"][9]),
                          "Halvvägs.", status="in_progress")
         db.session.commit()
-    assert readiness_of(app, ids["group"]) == ["Session 9 is not yet supervised."]
+    assert readiness_of(app, ids["group"]) == ["Principsession 9 is not yet supervised."]
 
 
 def test_a_session_without_a_ready_film_is_named(app, factory):
     ids = complete_group(app, factory, participants=7, filmed=8)
-    assert readiness_of(app, ids["group"]) == ["Session 9 has no film ready to watch."]
+    assert readiness_of(app, ids["group"]) == ["Principsession 9 has no film ready to watch."]

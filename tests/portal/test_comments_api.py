@@ -150,20 +150,20 @@ def test_a_deleted_comment_with_answers_keeps_its_thread(app, film):
 
 
 def test_play_gives_short_lived_urls_and_audits_each_viewing(app, film):
-    app.config["MEDIA_URL_TTL"] = 90
+    app.config["MEDIA_URL_TTL"] = 45
     api = as_(app, film, "supervisor")
     rid = film["recording"]
     answer = api.call("POST", f"/recordings/{rid}/play")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-store"
     data = answer.get_json()
-    assert data["expires_in"] == 90 and data["video"] and data["poster"]
+    assert data["expires_in"] == 45 and data["video"] and data["poster"]
     assert set(data["storyboard"]["sheets"]) == {"storyboard-001.jpg"}
     api.call("POST", f"/recordings/{rid}/play", json={"renewal": True})
     with app.app_context():
         actions = db.session.scalars(db.select(AuditEvent.action).where(AuditEvent.object_id == rid,
                                                                         AuditEvent.object_type == "recording")).all()
-        assert actions.count("recording.play") == 1 and actions.count("recording.play_renew") == 1
+        assert actions == ["recording.play"]  # the renewal continues the viewing (tests/portal/test_playback_rights.py)
         play = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "recording.play"))
         assert play.actor_id == film["supervisor"] and play.ip == "127.0.0.1"
 

@@ -12,6 +12,7 @@ PROD_ENV = {
     "S3_BUCKET": "films",
     "S3_ACCESS_KEY_ID": "key",
     "S3_SECRET_ACCESS_KEY": "secret",
+    "PUBLIC_URL": "https://film.example.se",
 }
 
 
@@ -32,7 +33,7 @@ def test_production_config_starts_when_complete(prod_env):
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "STORAGE_BACKEND",
-                                     "S3_BUCKET", "S3_SECRET_ACCESS_KEY"])
+                                     "S3_BUCKET", "S3_SECRET_ACCESS_KEY", "PUBLIC_URL"])
 def test_production_config_names_the_missing_setting(prod_env, missing):
     prod_env.delenv(missing)
     with pytest.raises(ConfigError, match=missing):

@@ -158,7 +158,7 @@ def test_a_group_export_lists_every_session_for_its_supervisor(app, film):
                         assert_download(response, "csv"))
     rows = rows_of(response)
     summaries = [r for r in rows if r["Rad"] == "Sammanfattning"]
-    assert [r["Session"] for r in summaries] == [str(n) for n in range(10)]  # information meeting + 9
+    assert [r["Träff"] for r in summaries] == [str(n) for n in range(10)]  # information meeting + 9
     assert summaries[1]["Text"] == SUMMARY and summaries[2]["Status"] == "Inte påbörjad"
     assert [r["Text"] for r in rows if r["Rad"] == "Kommentar"] == ["Session ett"]
     text = pdf_text(client_as(app, film["emails"]["supervisor"]).get(f"/review/groups/{film['group']}/export.pdf"))

@@ -84,6 +84,26 @@ def test_econnect_needs_a_technical_assistant(app, factory):
                                 "regular")
 
 
+def test_the_service_refuses_people_of_another_organisation(app, factory):
+    ids = make_group(app, factory)
+    other = make_group(app, factory, tag="b", password=None)
+    with app.test_request_context():
+        program = programs.seed_programs()[0]
+        organisation = db.session.get(Organisation, ids["org"])
+        user = lambda key, of=ids: db.session.get(User, of[key])  # noqa: E731
+        for extra in [{"technical_assistant": user("admin", other)}, {"supervisors": [user("admin", other)]}]:
+            with pytest.raises(groups.GroupError):
+                groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
+                                    user("uploader"), user("co_leader"), "regular", **extra)
+        with pytest.raises(groups.GroupError):
+            groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
+                                user("uploader"), user("co_leader", other), "regular")
+        group = groups.create_group(user("admin"), organisation, program, "Egen", date(2026, 2, 1),
+                                    user("uploader"), user("co_leader"), "regular",
+                                    technical_assistant=user("admin"), supervisors=[user("supervisor", other)])
+        assert group.technical_assistant_id == ids["admin"]
+
+
 def gate(app, user_id, session_id):
     with app.test_request_context():
         return consent.upload_gate(db.session.get(User, user_id), db.session.get(GroupSession, session_id))
@@ -111,7 +131,9 @@ def test_co_leader_may_upload_when_the_group_allows_it(app, factory):
     assert gate(app, ids["co_leader"], ids["sessions"][1])[0] == 409
 
 
-def test_withdrawal_blocks_the_sessions_attended_and_is_audited(app, factory):
+def test_withdrawal_blocks_the_attended_sessions_with_a_film_and_is_audited(app, factory):
+    from portal.models import Recording
+
     ids = make_group(app, factory)
     people = add_participants(app, ids["group"], ids["uploader"], ["A1", "B2"], consented=["A1", "B2"])
     with app.test_request_context():
@@ -120,16 +142,19 @@ def test_withdrawal_blocks_the_sessions_attended_and_is_audited(app, factory):
         consent.confirm_attendance(s1, [people["A1"], people["B2"]], leader)
         consent.confirm_attendance(s2, [people["B2"]], leader)
         consent.confirm_attendance(s3, [people["A1"]], leader)
+        db.session.add(Recording(organisation_id=ids["org"], group_session_id=s1.id, status="ready"))
+        db.session.flush()
         blocked = consent.withdraw_consent(db.session.get(Participant, people["A1"]), date(2026, 2, 1), leader)
         db.session.commit()
-        assert {s.number for s in blocked} == {1, 3}
-        assert consent.session_playback_blocked(s1) and consent.session_playback_blocked(s3)
-        assert not consent.session_playback_blocked(s2)
+        assert {s.number for s in blocked} == {1}  # session 3 has no film to block
+        assert consent.session_playback_blocked(s1)
+        assert not consent.session_playback_blocked(s2) and not consent.session_playback_blocked(s3)
     assert gate(app, ids["uploader"], ids["sessions"][1])[:2] == (409, "consent_withdrawn")
     assert gate(app, ids["uploader"], ids["sessions"][2]) is None
+    assert gate(app, ids["uploader"], ids["sessions"][3])[:2] == (409, "consent_withdrawn")  # no upload later
     with app.test_request_context():
         pending = consent.withdrawal_actions_pending(db.session.get(Organisation, ids["org"]))
-        assert {s.id for s in pending} == {ids["sessions"][1], ids["sessions"][3]}
+        assert {s.id for s in pending} == {ids["sessions"][1]}
         participant = db.session.get(Participant, people["A1"])
         assert [c.kind for c in participant.consents] == ["given", "withdrawn"]
         actions = db.session.scalars(db.select(AuditEvent.action)).all()

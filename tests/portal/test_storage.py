@@ -4,15 +4,20 @@ the way a browser sends them."""
 
 import base64
 import hashlib
+import io
 import os
+import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+from flask import current_app
 
 from portal import create_app
 from portal.services import storage as storage_module
 from portal.services.storage import (
+    IncompletePart,
     InvalidKey,
     LocalStorage,
     NoSuchUpload,
@@ -27,6 +32,7 @@ from portal.services.storage import (
 )
 from tests.conftest import make_config
 from tests.e2e.conftest import LiveServer
+from tests.proxy import gunicorn_like
 
 MiB = 1024 * 1024
 PART = 5 * MiB  # the smallest part S3 (and moto) accepts but the last
@@ -285,6 +291,46 @@ def test_local_part_urls_cap_the_part_size_and_know_the_upload(storage):
     response = put(storage.sign_part(key, upload_id, 1, TTL), b"tiny")
     assert response.status_code == 200 and response.headers["ETag"].startswith('"')
     assert storage.list_parts(key, upload_id) == [{"number": 1, "size": 4, "etag": response.headers["ETag"]}]
+
+
+@local_only
+@pytest.mark.parametrize("server", ["werkzeug", "gunicorn"])
+def test_a_part_cut_off_mid_body_is_never_stored(storage, server):
+    """Half a part's body, then the connection closes (a tab closed mid-part): refused, and
+    nothing of it is stored, not even a temporary file; the whole part then goes in."""
+    if server == "gunicorn":
+        current_app.wsgi_app = gunicorn_like(current_app.wsgi_app)
+    key = key_for("source.mp4")
+    upload_id = storage.create_multipart(key, "video/mp4")
+    url = urlsplit(storage.sign_part(key, upload_id, 1, TTL))
+    head = (f"PUT {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Content-Length: {PART}\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(head + DATA[:PART // 2])
+        sock.shutdown(socket.SHUT_WR)  # no more bytes will ever come
+        answer = sock.recv(4096)  # once the server has dealt with what came
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert storage.list_parts(key, upload_id) == []
+    assert sorted(p.name for p in (storage.uploads / upload_id).iterdir()) == ["meta.json"]
+    assert put(urlunsplit(url), DATA[:PART]).status_code == 200
+    assert [(p["number"], p["size"]) for p in storage.list_parts(key, upload_id)] == [(1, PART)]
+
+
+@local_only
+def test_local_parts_are_stored_only_when_as_long_as_their_content_length(storage):
+    key = key_for("source.mp4")
+    upload_id = storage.create_multipart(key, "video/mp4")
+    for body in (b"x" * 99, b"x" * 101):
+        with pytest.raises(IncompletePart):
+            storage.write_part(key, upload_id, 1, io.BytesIO(body), length=100)
+    assert storage.list_parts(key, upload_id) == []
+    md5 = base64.b64encode(hashlib.md5(b"y" * 100, usedforsecurity=False).digest()).decode()
+    with pytest.raises(PartsMismatch):  # Content-MD5 is still checked
+        storage.write_part(key, upload_id, 1, io.BytesIO(b"x" * 100), expected_md5=md5, length=100)
+    storage.write_part(key, upload_id, 1, io.BytesIO(b"y" * 100), expected_md5=md5, length=100)
+    assert [(p["number"], p["size"]) for p in storage.list_parts(key, upload_id)] == [(1, 100)]
+    assert sorted(p.name for p in (storage.uploads / upload_id).iterdir())[-1] == "meta.json"
+    assert len(list((storage.uploads / upload_id).iterdir())) == 2  # no temporary file left
 
 
 def test_s3_urls_are_presigned_for_the_public_endpoint(s3_server, tmp_path):

@@ -84,7 +84,7 @@ def test_wrong_code_at_enrolment_leaves_it_off(app, client, auth, supervisor):
         assert db.session.get(User, supervisor).totp_secret is None
 
 
-def test_supervisors_and_admins_must_set_it_up_leaders_when_their_organisation_says(app, client, auth, factory,
+def test_every_role_must_set_it_up_unless_the_organisation_relaxes_it_for_leaders(app, client, auth, factory,
                                                                                      supervisor):
     app.config["TWO_FACTOR_REQUIRED"] = True
     auth.login("sara-2fa@example.org")
@@ -94,11 +94,28 @@ def test_supervisors_and_admins_must_set_it_up_leaders_when_their_organisation_s
     enrol(app, client, supervisor)
     assert client.get("/groups/").status_code == 200
     auth.logout()
-    leader = factory.user(("leader",), "lena-2fa@example.org")
+    org = factory.organisation("Kommun 2FA")
+    factory.user(("leader",), "lena-2fa@example.org", org)
+    auth.login("lena-2fa@example.org")  # a new organisation's leaders too, by default
+    assert client.get("/groups/").headers["Location"].endswith("/account/two-factor")
+    client.post("/logout", data={"csrf_token": auth.csrf("/account/two-factor")})
+    # the organisation's admin relaxes it for leaders: an audited setting on the policy page
+    admin = factory.user(("admin",), "ada-2fa@example.org", org)
+    auth.login("ada-2fa@example.org")
+    enrol(app, client, admin)
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert "checked" in re.search(r'<input[^>]*name="leaders_require_2fa"[^>]*>', page).group(0)
+    client.post("/admin/retention", data={"csrf_token": csrf_from(page), "deletion_warning_days": "14"})
+    with app.app_context():
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "organisation.retention_policy"))
+        assert event.detail["changes"] == {"leaders_require_2fa": [True, False]}
+        assert event.actor_id == admin
+    auth.logout()
     auth.login("lena-2fa@example.org")
     assert client.get("/groups/").status_code == 200
     with app.app_context():
-        db.session.get(User, leader).organisation.leaders_require_2fa = True
+        db.session.scalar(db.select(User).where(User.email == "lena-2fa@example.org")).organisation \
+            .leaders_require_2fa = True
         db.session.commit()
     assert client.get("/groups/").headers["Location"].endswith("/account/two-factor")
 

@@ -2,12 +2,15 @@
 
 import hashlib
 import os
+from datetime import timedelta
 
 import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.models.base import utcnow
 from portal.models.recordings import Recording, SourceFile
+from portal.services import uploads
 from portal.services.storage import get_storage
 from tests.films import ApiClient, MiB, group_with_session, small_parts
 from workers.queues import HEAVY, LIGHT, get_queue
@@ -206,3 +209,109 @@ def test_files_completing_at_once_mark_the_recording_uploaded_once(app, film):
         assert db.session.get(Recording, recording_id).status == "uploaded"
         events = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.uploaded")).all()
         assert len(events) == 1
+
+
+def test_a_stored_part_of_the_wrong_size_is_sent_again(app, backend, film, tmp_path):
+    """A part kept shorter than its expected size (torn by a closed connection before storage
+    refused such parts) is not listed as stored: resuming sends it again, complete succeeds and
+    the file is the original, byte for byte."""
+    ids, api = film
+    data = DATA if backend == "local" else os.urandom(11 * MiB)
+    info, etags = api.upload(ids["session"], data, parts=[2])
+    urls = api.call("POST", f"/uploads/{info['upload_id']}/part-urls", json={"part_numbers": [1, 3]}).get_json()
+    size = info["part_size"]
+    assert api.put_part(urls["urls"]["1"], data[:size // 2])[0] == 200  # half of part 1
+    assert api.put_part(urls["urls"]["3"], data[2 * size:] + b"x")[0] == 200  # the last, a byte too long
+    listed = api.call("GET", f"/uploads/{info['upload_id']}").get_json()["parts"]
+    assert [(p["number"], p["size"]) for p in listed] == [(2, size)]
+    again, more = api.upload(ids["session"], data, parts=[1, 3])  # what the listing says is missing
+    assert again["resumed"] is True
+    assert api.complete(info["upload_id"], {**etags, **more}).status_code == 200
+    with app.app_context():
+        source = db.session.scalar(db.select(SourceFile))
+        target = tmp_path / "stored"
+        get_storage().download_to(source.storage_key, target)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def start_over(api, session_id, csrf=True):
+    return api.client.post(f"/api/v1/sessions/{session_id}/uploads/restart", json={},
+                           headers={"X-CSRFToken": api.token} if csrf else {})
+
+
+def test_start_over_aborts_every_file_and_frees_the_session(app, backend, film):
+    ids, api = film
+    data = DATA if backend == "local" else os.urandom(11 * MiB)
+    first, etags = api.upload(ids["session"], data, file_count=2)
+    assert api.complete(first["upload_id"], etags).status_code == 200
+    second, _ = api.upload(ids["session"], data, filename="00002.MTS", position=2, file_count=2, parts=[1])
+    answer = start_over(api, ids["session"])
+    assert answer.status_code == 200 and answer.get_json()["status"] == "awaiting_upload"
+    with app.app_context():
+        recording = db.session.scalar(db.select(Recording))
+        assert recording.status == "awaiting_upload" and recording.active_sources == []
+        assert [s.status for s in recording.sources] == ["aborted", "aborted"]
+        storage = get_storage()
+        assert storage.head(recording.sources[0].storage_key) is None  # the finished file is gone too
+        assert storage.list_stale_multipart(utcnow() + timedelta(days=1)) == []
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "upload.restarted"))
+        assert event.actor_id == ids["uploader"] and event.object_id == recording.id
+    fresh, etags = api.upload(ids["session"], data)  # the same file starts from byte 0
+    assert fresh["resumed"] is False and fresh["upload_id"] not in (first["upload_id"], second["upload_id"])
+    assert api.complete(fresh["upload_id"], etags).get_json()["recording_uploaded"] is True
+
+
+def test_start_over_needs_csrf_and_the_uploader_and_an_unfinished_film(app, factory, film):
+    ids, api = film
+    small_parts(app)
+    info, etags = api.upload(ids["session"], DATA, parts=[1])
+    assert start_over(api, ids["session"], csrf=False).status_code == 400
+    co_leader = ApiClient(app, ids["emails"]["co_leader"])
+    assert start_over(co_leader, ids["session"]).status_code == 404
+    other = group_with_session(app, factory)
+    assert start_over(ApiClient(app, other["emails"]["uploader"]), ids["session"]).status_code == 404
+    assert recording_of(app, ids["session"]).status == "uploading"
+    api.upload(ids["session"], DATA, parts=[2, 3])
+    stored = api.call("GET", f"/uploads/{info['upload_id']}").get_json()["parts"]
+    assert api.complete(info["upload_id"], {p["number"]: p["etag"].strip('"') for p in stored}).status_code == 200
+    refused = start_over(api, ids["session"])
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "already_uploaded"
+    assert start_over(ApiClient(app, other["emails"]["uploader"]), other["session"]).get_json()["recording_id"] is None
+
+
+def test_uploads_without_progress_for_the_stuck_hours_are_listed(app, backend, film):
+    ids, api = film
+    data = DATA if backend == "local" else os.urandom(11 * MiB)
+    moving, _ = api.upload(ids["session"], data, parts=[1])
+    with app.app_context():
+        now = utcnow()
+        stuck = lambda hours, at: [(r.source.public_id, r.group_session.id)  # noqa: E731
+                                   for r in uploads.stuck_uploads(ids["organisation"], hours, now=at)]
+        assert stuck(24, now) == []
+        assert stuck(24, now + timedelta(hours=23)) == []
+        assert stuck(24, now + timedelta(hours=25)) == [(moving["upload_id"], ids["session"])]
+        assert uploads.stuck_uploads(ids["organisation"] + 1000, 24, now=now + timedelta(hours=25)) == []
+        source = db.session.scalar(db.select(SourceFile))
+        source.created_at = now - timedelta(hours=30)  # started long ago, but a part came in just now
+        db.session.commit()
+        assert stuck(24, now) == []
+        assert stuck(24, now + timedelta(hours=25)) == [(moving["upload_id"], ids["session"])]
+    api.upload(ids["session"], data, parts=[2, 3])
+    stored = api.call("GET", f"/uploads/{moving['upload_id']}").get_json()["parts"]
+    assert api.complete(moving["upload_id"], {p["number"]: p["etag"].strip('"') for p in stored}).status_code == 200
+    with app.app_context():
+        assert stuck(24, now + timedelta(hours=25)) == []  # complete: nothing to wait for
+
+
+def test_admins_see_stuck_uploads_on_the_films_to_fix_page(app, film):
+    ids, api = film
+    small_parts(app)
+    info, _ = api.upload(ids["session"], DATA, parts=[1])
+    admin = ApiClient(app, ids["emails"]["admin"]).client
+    page = admin.get("/admin/recordings").get_data(as_text=True)
+    assert "Uppladdningar som har stannat" in page and "mer än 24 timmar" in page
+    assert f'data-upload="{info["upload_id"]}"' not in page and "Ingen uppladdning har fastnat." in page
+    app.config["UPLOAD_STUCK_HOURS"] = 0  # every upload waiting now has been waiting too long
+    page = admin.get("/admin/recordings").get_data(as_text=True)
+    assert f'data-upload="{info["upload_id"]}"' in page and "00001.MTS" in page
+    assert ApiClient(app, ids["emails"]["uploader"]).client.get("/admin/recordings").status_code in (403, 404)

@@ -114,7 +114,7 @@ def test_a_film_shorter_than_the_default_minimum_is_rejected_with_its_length(app
     state = ApiClient(app, leader).call("GET", f"/recordings/{recording_id}").get_json()
     assert state["status"] == "rejected"
     assert state["reason_text"] == ("Filmen är bara 3 sekunder lång. Ladda upp hela inspelningen av "
-                                    "sessionen.")
+                                    "träffen.")
     assert len(audit_rows(app, "recording.originals_deleted", recording_id)) == 1
     with app.test_request_context(headers={"Accept-Language": "sv"}):  # the leaders are told, with the length
         from portal.models.supervision import Notification
@@ -128,8 +128,8 @@ def test_the_shortness_reason_says_second_or_seconds(app):
     with app.test_request_context(headers={"Accept-Language": "sv"}):
         assert recording_service.reason_text("too_short", "1.7").startswith("Filmen är bara 1 sekund lång.")
         assert recording_service.reason_text("too_short", "59.9").startswith("Filmen är bara 59 sekunder lång.")
-        assert recording_service.reason_text("too_short") == ("Filmen är kortare än en session. Ladda upp "
-                                                              "hela inspelningen av sessionen.")
+        assert recording_service.reason_text("too_short") == ("Filmen är kortare än en träff. Ladda upp "
+                                                              "hela inspelningen av träffen.")
 
 
 def test_an_mpeg_program_stream_from_a_dvd_camcorder_becomes_a_film(app, uploaded, run_jobs):
