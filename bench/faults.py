@@ -1,4 +1,5 @@
-"""Fault-injection run: every scenario of issue 9, the cheap ones 20 times, and a summary table.
+"""Fault-injection run: every scenario of issues 9 and 15 (among them "probe while encoding"), the
+cheap ones 20 times, and a summary table.
 
     .venv/bin/python bench/faults.py [--repeat 20] [--outage 60] [-k EXPR]
 

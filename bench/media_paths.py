@@ -606,7 +606,8 @@ def main():
         env = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": "x" * 40,
                "DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_url, "STORAGE_BACKEND": "local",
                "STORAGE_PATH": str(storage_root), "WORKER_TMP_DIR": str(tmp / "worker"),
-               "PORTAL_ADMIN_EMAIL": "root-bench@example.org", "PORTAL_ADMIN_PASSWORD": "x" * 20}
+               "PORTAL_ADMIN_EMAIL": "root-bench@example.org", "PORTAL_ADMIN_PASSWORD": "x" * 20,
+               "MEDIA_MIN_DURATION_SECONDS": "1"}  # --minutes may be below a session's minimum
         ids = bootstrap_app(env, confirmed_sessions=len(films))
         worker_log = tmp / "worker.log"
         worker = procs.start("worker", [str(VENV / "flask"), "--app", "app", "portal", "worker"], cwd=ROOT,

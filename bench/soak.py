@@ -387,7 +387,8 @@ def main():
                    REDIS_URL=start_redis(procs, folder), STORAGE_BACKEND="local",
                    STORAGE_PATH=str(folder / "storage"), WORKER_TMP_DIR=str(folder / "work"),
                    SECRET_KEY="b" * 40, TWO_FACTOR_REQUIRED="false",
-                   LOGIN_LIMIT_ACCOUNT="1000 per minute", LOGIN_LIMIT_IP="1000 per minute")
+                   LOGIN_LIMIT_ACCOUNT="1000 per minute", LOGIN_LIMIT_IP="1000 per minute",
+                   MEDIA_MIN_DURATION_SECONDS="1")  # the soak's films last seconds, not a session's hours
         subprocess.run([str(VENV / "flask"), "--app", "app", "portal", "bootstrap"], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         started = time.monotonic()

@@ -114,6 +114,8 @@ class Config:
         # Media pipeline: the longest session accepted, and where workers keep per-job files
         # (default: the system's temporary folder; give it room for two copies of a film).
         self.MEDIA_MAX_DURATION_HOURS = env_int("MEDIA_MAX_DURATION_HOURS", 6)
+        # A session film shorter than this is rejected (a test clip, the wrong file).
+        self.MEDIA_MIN_DURATION_SECONDS = env_int("MEDIA_MIN_DURATION_SECONDS", 60)
         self.WORKER_TMP_DIR = env_str("WORKER_TMP_DIR")
         # A processing job whose heartbeat is older than this is taken as lost (worker killed,
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
@@ -216,6 +218,7 @@ class TestConfig(Config):
         # Cheap password hashes: tests create and log in hundreds of users. Production keeps
         # argon2-cffi's defaults (t=3, m=64 MiB, p=4).
         self.PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+        self.MEDIA_MIN_DURATION_SECONDS = 1  # the test clips last a few seconds
 
 
 class ProdConfig(Config):

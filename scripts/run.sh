@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: migrations, first admin, Redis (unless REDIS_URL is set), one RQ worker and
+# `make run`: migrations, first admin, Redis (unless REDIS_URL is set), two RQ workers and
 # gunicorn, all stopped together by Ctrl-C. Data stays under instance/ between runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,12 @@ fi
 
 "$BIN/flask" portal bootstrap
 
-"$BIN/flask" portal worker &
+# Two workers: one takes encodes first (and quick jobs when idle), the other only quick jobs
+# (probing an upload, pictures, mail), so a wrong file is rejected within seconds even while a
+# two-hour session encodes.
+"$BIN/flask" portal worker --queue heavy --queue light &
+pids+=($!)
+"$BIN/flask" portal worker --queue light &
 pids+=($!)
 
 "$BIN/gunicorn" -c config/gunicorn.conf.py --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --access-logfile - app:app &

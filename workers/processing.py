@@ -38,7 +38,7 @@ from portal.services import recordings as recording_service
 from portal.services.storage import get_storage, object_key
 from workers.media import pictures
 from workers.media.ffmpeg import FFmpegFailed
-from workers.media.pipeline import Limits, job_timeout, process
+from workers.media.pipeline import job_timeout, limits_from, process
 from workers.media.probe import MediaRejected, sha256_of
 
 log = logging.getLogger(__name__)
@@ -138,8 +138,7 @@ def process_recording(recording_id):
     recording = db.session.get(Recording, recording_id)
     sources = [(s.id, s.storage_key, s.size) for s in recording.sources if s.status == SOURCE_UPLOADED]
     prefix = object_key(recording.organisation_id, "rec", recording.public_id, "out", token)
-    limits = Limits(max_duration=app.config["MEDIA_MAX_DURATION_HOURS"] * 3600,
-                    max_output_bytes=app.config["UPLOAD_MAX_FILE_BYTES"])
+    limits = limits_from(app.config)
     db.session.remove()  # never hold a database session across long work
     log.info("job %s: processing recording %s (%d files)", label, recording_id, len(sources))
     workdir = tempfile.mkdtemp(prefix=f"rec-{recording_id}-", dir=app.config.get("WORKER_TMP_DIR"))
@@ -152,6 +151,7 @@ def process_recording(recording_id):
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
+        discard_originals(recording_id, label)
         return "rejected"
     except Superseded:
         log.info("job %s: recording %s was taken over; leaving it", label, recording_id)
@@ -251,6 +251,21 @@ def _finish(recording_id, token, status, code, detail, label):
     db.session.commit()
     recording_service.notify_stopped(recording)
     log.info("job %s: recording %s is %s (%s)", label, recording_id, status, code)
+
+
+def discard_originals(recording_id, label):
+    """Delete a rejected upload's bytes, now that its reason is recorded, with a receipt
+    (``recording.originals_deleted``). Best effort: the hourly retention round deletes whatever
+    a failure here leaves."""
+    from portal.services.retention import delete_originals
+
+    try:
+        if delete_originals(db.session.get(Recording, recording_id, populate_existing=True)):
+            log.info("job %s: the rejected upload of recording %s is deleted", label, recording_id)
+    except Exception:  # noqa: BLE001 - the rejection stands; the retention round retries the deletion
+        db.session.rollback()
+        log.warning("job %s: could not delete the rejected upload of recording %s yet", label, recording_id,
+                    exc_info=True)
 
 
 def failure_code(error, workdir=None):

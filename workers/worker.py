@@ -4,6 +4,7 @@ import logging
 import os
 
 from rq import SimpleWorker, Worker
+from sqlalchemy import orm as sa_orm
 
 from portal.extensions import db
 from workers.queues import QUEUES, get_queue, redis_connection
@@ -41,6 +42,10 @@ def make_worker(app, queues=QUEUES, name=None, simple=False):
             # A forked work-horse must not reuse the parent's pooled database connections.
             engine = db.engine
             os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
+            # Configure the mappers now, before the maintenance thread's first query could hold
+            # SQLAlchemy's configure lock while a work-horse is forked: the horse would inherit it
+            # held and hang at its first query until the job's timeout.
+            sa_orm.configure_mappers()
         return worker_class([get_queue(q) for q in queues], connection=redis_connection(), name=name)
 
 

@@ -42,7 +42,7 @@ def recording_json(recording):
         "status": recording.status,
         "status_text": recording_service.status_text(recording),
         "reason": recording.reason_code,
-        "reason_text": recording_service.reason_text(recording.reason_code),
+        "reason_text": recording_service.reason_text(recording.reason_code, recording.reason_detail),
         "progress": round(recording.progress or 0.0, 3),
         "seconds_left": (left := recording_service.seconds_left(recording)),
         "time_left_text": recording_service.time_left_text(left),

@@ -40,7 +40,8 @@ def _session_item(group_session, path_for):
     latest = group_session.recordings[-1] if group_session.recordings else None
     if latest is not None and latest.status in (REJECTED, FAILED):
         return Todo("new_upload", _("The film of %(session)s in %(group)s needs a new upload.", **about) + " "
-                    + (reason_text(latest.reason_code) or ""), path_for("uploads.session_upload", group_session))
+                    + (reason_text(latest.reason_code, latest.reason_detail) or ""),
+                    path_for("uploads.session_upload", group_session))
     if latest is not None and latest.status == UPLOADING:
         return Todo("upload", _("Finish the upload of the film of %(session)s in %(group)s.", **about),
                     path_for("uploads.session_upload", group_session))

@@ -91,7 +91,7 @@ def _values(params):
         return params
     from portal.services.recordings import reason_text
 
-    return {**params, "reason_text": reason_text(params["reason"]) or ""}
+    return {**params, "reason_text": reason_text(params["reason"], params.get("reason_detail")) or ""}
 
 
 def message(notification):
@@ -142,7 +142,8 @@ def film_stopped(recording):
     kind = FILM_REJECTED if recording.status == REJECTED else FILM_FAILED
     for leader in group_session.group.leaders:
         notify(leader, kind, path("uploads.session_upload", session_id=group_session.id),
-               reason=recording.reason_code or "", **_about(group_session))
+               reason=recording.reason_code or "", **_about(group_session),
+               **({"reason_detail": recording.reason_detail} if recording.reason_code == "too_short" else {}))
     db.session.commit()
 
 

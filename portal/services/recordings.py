@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, timedelta
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -31,7 +31,7 @@ REASONS = {
     "truncated": _l("The film file is incomplete: the recording probably stopped abruptly "
                     "(battery, full card). Try the camera's repair function or upload another file."),
     "not_a_video": _l("The file is not a video the portal can read. Upload the film file itself "
-                      "(MP4, MOV, MTS, AVI or MKV)."),
+                      "(MP4, MOV, MTS, MPG, AVI or MKV), for example 00001.MTS from the camera."),
     "no_video": _l("The file has sound but no picture. Upload the video file of the session."),
     "too_large_frame": _l("The film's picture is larger than 4096×4096 pixels, which is not accepted."),
     "too_long": _l("The film is longer than the portal accepts for one session."),
@@ -42,6 +42,10 @@ REASONS = {
                               "administrator can try again."),
     "disk_full": _l("The processing server ran out of disk space. An administrator can try again."),
     "worker_lost": _l("The processing server stopped several times. An administrator can try again."),
+    "undecodable": _l("The file looks like a film, but not one picture in it can be read: the recording "
+                      "is damaged or was never written to the end. Upload the film file again straight "
+                      "from the camera's memory card, for example 00001.MTS."),
+    "too_short": _l("The film is shorter than a session. Upload the whole recording of the session."),
 }
 
 
@@ -85,24 +89,45 @@ def time_left_text(seconds):
     return gettext("About %(n)d h left", n=round(seconds / 3600))
 
 
-def reason_text(code):
-    """The translated explanation of a reason code, or None."""
+def reason_text(code, detail=None):
+    """The translated explanation of a reason code, or None; ``detail`` (the recording's
+    ``reason_detail``) adds the film's length to ``too_short``."""
+    if code == "too_short" and detail:
+        try:
+            seconds = int(float(detail))
+        except ValueError:
+            seconds = None
+        if seconds is not None:
+            return ngettext("The film is only %(num)d second long. Upload the whole recording of the session.",
+                            "The film is only %(num)d seconds long. Upload the whole recording of the session.",
+                            seconds)
     message = REASONS.get(code)
     return str(message) if message is not None else None
 
 
 def job_id_for(recording_id):
-    """One RQ job id per recording: a second enqueue finds the first."""
+    """One RQ processing job id per recording: a second enqueue finds the first."""
     return f"process-recording-{recording_id}"
 
 
-def enqueue_processing(recording):
-    """Queue processing of ``recording``; returns the new job, or None when one is already
-    waiting or running for it."""
-    from workers.processing import process_recording, processing_timeout
-    from workers.queues import HEAVY, enqueue, redis_connection
+def check_job_id_for(recording_id):
+    """One RQ job id per recording for its quick check."""
+    return f"check-recording-{recording_id}"
 
-    job_id = job_id_for(recording.id)
+
+def enqueue_processing(recording):
+    """Queue the next job of an uploaded recording: its quick check (light queue) until it has
+    passed (its duration is known), then its processing (heavy queue). Returns the new job, or
+    None when that job is already waiting or running."""
+    from workers.processing import process_recording, processing_timeout
+    from workers.queues import HEAVY, LIGHT, enqueue, redis_connection
+
+    if recording.duration is None:
+        from workers.quick_checks import check_recording, check_timeout
+
+        func, queue, job_id, timeout = check_recording, LIGHT, check_job_id_for(recording.id), check_timeout
+    else:
+        func, queue, job_id, timeout = process_recording, HEAVY, job_id_for(recording.id), processing_timeout
     try:
         existing = Job.fetch(job_id, connection=redis_connection())
         if job_is_alive(existing):
@@ -110,8 +135,7 @@ def enqueue_processing(recording):
         existing.delete()
     except NoSuchJobError:
         pass
-    return enqueue(process_recording, recording.id, queue=HEAVY, job_id=job_id,
-                   timeout=processing_timeout(recording),
+    return enqueue(func, recording.id, queue=queue, job_id=job_id, timeout=timeout(recording),
                    retry_intervals=current_app.config["PROCESSING_RETRY_INTERVALS"])
 
 

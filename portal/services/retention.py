@@ -240,30 +240,35 @@ def originals_prefix(recording):
 
 def delete_originals(recording, actor=None):
     """Delete the uploaded originals of a ready film, unless its organisation keeps them or a
-    legal hold holds them. Idempotent; commits. True when this call deleted them.
+    legal hold holds them, and those of a rejected upload (not a film: kept by no policy).
+    Idempotent; commits. True when this call deleted them.
 
     :raise StorageError: when storage fails or keeps something; nothing is marked then.
     """
     organisation = db.session.get(Organisation, recording.organisation_id)
-    if (recording.status != READY or recording.originals_deleted_at is not None
-            or recording.legal_hold_at is not None or organisation.keep_originals):
+    rejected = recording.status == REJECTED
+    if (recording.status not in (READY, REJECTED) or recording.originals_deleted_at is not None
+            or recording.legal_hold_at is not None or (organisation.keep_originals and not rejected)):
         return False
     prefix = originals_prefix(recording)
     keys = [s.storage_key for s in recording.sources]
     removed = _purge(get_storage(), [prefix], _outside(keys, [prefix]))
     recording.originals_deleted_at = utcnow()
     audit.record("recording.originals_deleted", recording, actor=actor, source_files=len(keys),
-                 objects=len(removed.keys), bytes=removed.bytes, unfinished_uploads=removed.uploads)
+                 objects=len(removed.keys), bytes=removed.bytes, unfinished_uploads=removed.uploads,
+                 **({"reason": recording.reason_code or "rejected"} if rejected else {}))
     db.session.commit()
     return True
 
 
 def originals_due():
-    """Ready films whose originals are still stored and not kept by policy or a legal hold."""
+    """Ready films whose originals are still stored and not kept by policy or a legal hold, and
+    rejected uploads whose bytes are still stored (their deletion right after the rejection failed)."""
     return db.session.scalars(
         db.select(Recording).join(Organisation, Organisation.id == Recording.organisation_id)
-        .where(Recording.status == READY, Recording.originals_deleted_at.is_(None),
-               Recording.legal_hold_at.is_(None), Organisation.keep_originals.is_(False))
+        .where(Recording.originals_deleted_at.is_(None), Recording.legal_hold_at.is_(None),
+               db.or_(Recording.status == REJECTED,
+                      db.and_(Recording.status == READY, Organisation.keep_originals.is_(False))))
         .order_by(Recording.id)).all()
 
 

@@ -37,6 +37,8 @@ MAX_FILES_PER_SESSION = 20
 MAX_PART_NUMBERS_PER_CALL = 100
 # Browsers report camera formats (.MTS, .MOD) as "" or application/octet-stream.
 VIDEO_TYPE_PREFIXES = ("video/", "application/octet-stream")
+# Camera and DVD films some systems name after something else (a .MOD as an "audio/x-mod" tune).
+VIDEO_EXTENSIONS = (".mts", ".m2ts", ".mod", ".tod", ".mpg", ".mpeg", ".vob")
 
 
 class UploadRefused(Refused):
@@ -71,7 +73,8 @@ def _check_request(filename, size, content_type, position, file_count):
             "files and upload them to the same session.", size=human_size(size), cap=human_size(cap)))
     if not isinstance(filename, str) or not filename.strip() or len(filename) > 255:
         raise UploadRefused(422, "invalid_filename", _("The file needs a name of at most 255 characters."))
-    if not isinstance(content_type, str) or (content_type and not content_type.startswith(VIDEO_TYPE_PREFIXES)):
+    if not isinstance(content_type, str) or (content_type and not content_type.startswith(VIDEO_TYPE_PREFIXES)
+                                             and not filename.strip().lower().endswith(VIDEO_EXTENSIONS)):
         raise UploadRefused(415, "not_a_video", _("Only video files can be uploaded."))
     if not isinstance(file_count, int) or not 1 <= file_count <= MAX_FILES_PER_SESSION:
         raise UploadRefused(422, "invalid_file_count", _(

@@ -40,7 +40,8 @@ def session_upload(session_id):
     return render_template(
         "uploads/session.html", group_session=group_session, group=group,
         refusal=refusal, refusal_message=refusal_message, recording=recording, attempt=attempt,
-        attempt_reason=recording_service.reason_text(attempt.reason_code) if attempt else None,
+        attempt_reason=recording_service.reason_text(attempt.reason_code, attempt.reason_detail)
+        if attempt else None,
         status_label=recording_service.status_text, can_remove=film_state.can_remove(current_user, recording),
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],

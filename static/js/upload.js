@@ -60,7 +60,7 @@
     restrictions: {
       maxFileSize: parseInt(cfg.maxFileBytes, 10),
       maxNumberOfFiles: parseInt(cfg.maxFiles, 10),
-      allowedFileTypes: ["video/*", ".mts", ".m2ts", ".mod", ".mkv", ".avi", ".mov", ".mp4"],
+      allowedFileTypes: ["video/*", ".mts", ".m2ts", ".mod", ".tod", ".mpg", ".mpeg", ".vob", ".mkv", ".avi", ".mov", ".mp4"],
     },
   });
 

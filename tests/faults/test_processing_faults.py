@@ -1,5 +1,6 @@
 """Fault injection in the media pipeline (issue 9): workers killed, Redis flushed or restarted,
-the storage endpoint down, the worker's disk full, complete and enqueue sent twice.
+the storage endpoint down, the worker's disk full, complete and enqueue sent twice, and a file
+that is no film uploaded while another film encodes (issue 15).
 
 Every scenario repeats its fault (``fault_repeat``) and each attempt must end with the recording
 ``ready`` within a bounded time, its original intact and exactly one publication: one
@@ -33,6 +34,7 @@ from tests.faults.workers import (
     settle,
     settled,
     upload_film,
+    wait_for,
     worker_environment,
 )
 from tests.films import ApiClient
@@ -145,8 +147,8 @@ def test_redis_restarted(app, factory, tmp_path, clip, fault_tally):
                     worker.stop()
                     worker = None
                 _ids, recording_id, digests = new_film(app, factory, clip, "h264_aac")
-                with app.app_context():
-                    job = Job.fetch(recording_service.job_id_for(recording_id), connection=redis.client)
+                with app.app_context():  # its quick check, waiting on the light queue
+                    job = Job.fetch(recording_service.check_job_id_for(recording_id), connection=redis.client)
                     assert job.get_status() == "queued"
             else:
                 worker = worker or Worker(env, f"w{number}", tmp_path / "worker.log")
@@ -223,7 +225,7 @@ def _leader_sees_retrying(leader, session_id, recording_id, watch, timeout=90):
             shown["reason_text"] = state["reason_text"]
             page = leader.client.get(f"/sessions/{session_id}/upload").get_data(as_text=True)
             shown["page_retrying"] = bool(state["reason_text"]) and re.search(
-                r'id="recording-reason"\s*>' + re.escape(str(escape(state["reason_text"]))), page) is not None
+                r'id="recording-status-text"[^>]*>' + re.escape(str(escape(state["reason_text"]))), page) is not None
         time.sleep(0.1)
     return shown
 
@@ -376,6 +378,64 @@ def _run_inline(app, recording_id):
             return process_recording(recording_id)
         finally:
             db.session.remove()
+
+
+# -- 7. a file that is no film, uploaded while another session's film encodes --------------------------
+
+QUICK_CHECK_SECONDS = 30  # issue 15: rejected within 30 s of complete, even while an encode runs
+
+
+def test_probe_while_encoding(app, factory, tmp_path, clip, redis_server, fault_tally):
+    """The workers of `make run` and the Procfile: one on both queues, encodes first, and one on
+    the light queue only. A renamed .docx (or a film header without pictures) uploaded while an
+    encode runs is rejected within seconds, its bytes deleted; the encode still ends ready."""
+    env = worker_environment(app, redis_server.url, _scratch(tmp_path, "w"))
+    workers = [Worker(env, "main", tmp_path / "worker-main.log", queues=("heavy", "light")),
+               Worker(env, "quick", tmp_path / "worker-quick.log", queues=("light",))]
+    try:
+        for number in range(fault_repeat(5)):
+            kind = ("docx", "header_only")[number % 2]
+            _ids, film_id, digests = new_film(app, factory, clip, ENCODE)
+            watch = Watch(app, film_id)
+            watch.until(encoding)
+            wrong_ids = film_session(app, factory)
+            wrong_id, _digest = upload_film(app, wrong_ids, clip(kind), filename="00001.MTS")
+            started = time.monotonic()  # complete has answered
+            rejected = wait_for(app, wrong_id, settled, timeout=120, every=0.1)
+            seconds = round(time.monotonic() - started, 2)
+            encode_busy = watch.until(lambda r: True).status == "processing"
+            result = settle(app, film_id, digests, watch, started)
+            problems = _rejection_problems(app, rejected, seconds, encode_busy)
+            for problem in problems:
+                add_problem(result, problem)
+            fault_tally.record(seconds_to_reject=seconds, kind=kind, reject_reason=rejected.reason_code,
+                               encode_still_running=encode_busy, **result)
+    finally:
+        for worker in workers:
+            worker.stop()
+    fault_tally.assert_clean()
+
+
+def _rejection_problems(app, rejected, seconds, encode_busy):
+    from portal.models import AuditEvent
+    from portal.services.storage import get_storage
+
+    problems = []
+    if rejected.status != "rejected":
+        problems.append(f"the wrong file ended {rejected.status} ({rejected.reason_code}), not rejected")
+    if seconds > QUICK_CHECK_SECONDS:
+        problems.append(f"rejected after {seconds} s, more than {QUICK_CHECK_SECONDS} s")
+    if not encode_busy:
+        problems.append("the encode had finished before the rejection: nothing was measured")
+    with app.app_context():
+        rec = db.session.get(Recording, rejected.id)
+        if any(get_storage().head(s.storage_key) is not None for s in rec.sources):
+            problems.append("the rejected upload's bytes are still stored")
+        receipts = db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.action == "recording.originals_deleted", AuditEvent.object_id == rec.id)).all()
+        if len(receipts) != 1:
+            problems.append(f"{len(receipts)} deletion receipts for the rejected upload")
+    return problems
 
 
 def _scratch(tmp_path, name):

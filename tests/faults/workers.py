@@ -41,20 +41,22 @@ def worker_environment(app, redis_url, scratch, **settings):
     env = dict(os.environ, PORTAL_ENV="development", DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
                REDIS_URL=redis_url, STORAGE_PATH=str(app.config["STORAGE_PATH"]), SECRET_KEY="k" * 40,
                WORKER_TMP_DIR=str(scratch), PROCESSING_STALE_SECONDS="3", RECONCILE_SECONDS="1",
-               UPLOAD_PART_MIB="5")
+               UPLOAD_PART_MIB="5", MEDIA_MIN_DURATION_SECONDS="1")  # the test films last seconds
     env.update({key: str(value) for key, value in settings.items()})
     return env
 
 
 class Worker:
-    """`flask portal worker` in its own process group; its log goes to ``log_path``."""
+    """`flask portal worker` (on ``queues``, default both) in its own process group; its log goes
+    to ``log_path``."""
 
-    def __init__(self, env, name, log_path):
+    def __init__(self, env, name, log_path, queues=()):
         self.name = name
         self.log_path = Path(log_path)
+        options = [f"--queue={queue}" for queue in queues]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app", "portal", "worker"], cwd=ROOT, env=env,
+                [sys.executable, "-m", "flask", "--app", "app", "portal", "worker", *options], cwd=ROOT, env=env,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def horses(self):

@@ -13,7 +13,7 @@ from portal.models.recordings import Recording, SourceFile
 from portal.services import uploads
 from portal.services.storage import get_storage
 from tests.films import ApiClient, MiB, group_with_session, small_parts
-from workers.queues import HEAVY, get_queue
+from workers.queues import HEAVY, LIGHT, get_queue
 
 DATA = os.urandom(2 * MiB + 123_456)  # three parts of 1 MiB, the last one short
 
@@ -57,7 +57,8 @@ def test_upload_completes_and_enqueues_processing_once(app, backend, film, tmp_p
         get_storage().download_to(source.storage_key, target)
         with open(target, "rb") as fh:
             assert hashlib.sha256(fh.read()).hexdigest() == hashlib.sha256(data).hexdigest()
-        assert get_queue(HEAVY).count == 1  # complete twice, one job
+        # complete twice, one job: the film's quick check, on the light queue (encodes come after it)
+        assert get_queue(LIGHT).count == 1 and get_queue(HEAVY).count == 0
         actions = [e.action for e in db.session.scalars(db.select(AuditEvent))]
         assert actions.count("upload.completed") == 1 and "recording.uploaded" in actions
     state = api.call("GET", f"/recordings/{info['recording_id']}").get_json()
@@ -171,6 +172,18 @@ def test_bad_requests_get_clear_errors(app, film):
         assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
     response = api.client.post("/api/v1" + path, data="not json", headers={"X-CSRFToken": api.token})
     assert response.status_code == 400
+
+
+def test_camera_and_dvd_files_named_after_something_else_are_accepted(app, film):
+    ids, api = film
+    path = f"/sessions/{ids['session']}/uploads"
+    for filename, content_type in [("MOV001.MOD", "audio/x-mod"), ("MOV002.TOD", "application/x-tod"),
+                                   ("VTS_01_1.VOB", "application/x-extension-vob"), ("film.mpg", "video/mpeg"),
+                                   ("00003.MTS", "model/vnd.mts")]:
+        response = api.call("POST", path, json={"filename": filename, "size": 12, "content_type": content_type})
+        assert response.status_code < 300, (filename, response.get_json())
+    refused = api.call("POST", path, json={"filename": "tune.mod.mp3", "size": 12, "content_type": "audio/mpeg"})
+    assert refused.status_code == 415
 
 
 def test_files_completing_at_once_mark_the_recording_uploaded_once(app, film):

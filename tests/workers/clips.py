@@ -1,6 +1,8 @@
 """Tiny test films made with ffmpeg's lavfi sources, one per kind of input the portal meets."""
 
+import random
 import subprocess
+import zipfile
 from pathlib import Path
 
 VIDEO = "testsrc2=size={size}:rate={rate}:duration={seconds}"
@@ -25,6 +27,8 @@ def make(kind, folder, seconds=3):
         "audio_only": "voice.mp4", "huge_frame": "huge.mp4", "no_index": "stopped.mp4",
         "playlist": "playlist.mp4", "ffconcat": "list.mp4", "empty": "empty.mp4",
         "with_gps": "gps.mp4", "hevc_long": "phone-hevc-long.mp4", "no_audio": "silent.mp4", "ten_bit": "tenbit.mkv",
+        "header_only": "header-only.mp4", "scrambled": "scrambled.mp4", "mpeg_ps": "dvd-camcorder.mpg",
+        "vob": "VTS_01_1.VOB", "mpeg_es": "elementary.m2v", "docx": "report.docx",
     }[kind]
     if kind == "h264_aac":
         _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", str(out))
@@ -79,4 +83,20 @@ def make(kind, folder, seconds=3):
         out.write_text("ffconcat version 1.0\nfile '/etc/passwd'\n")
     elif kind == "empty":
         out.write_bytes(b"")
+    elif kind in ("header_only", "scrambled"):  # a full index, but no media data that decodes
+        full = folder / "full-faststart.mp4"
+        _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-movflags", "+faststart", str(full))
+        data = full.read_bytes()
+        media = data.index(b"mdat") + 4
+        tail = b"" if kind == "header_only" else random.Random(7).randbytes(len(data) - media)
+        out.write_bytes(data[:media] + tail)
+    elif kind == "mpeg_ps":  # a DVD or hard-disk camcorder's MPEG-2 program stream (.MPG, .MOD)
+        _ffmpeg(*video, *audio, "-c:v", "mpeg2video", "-c:a", "mp2", "-f", "mpeg", str(out))
+    elif kind == "vob":
+        _ffmpeg(*video, *audio, "-c:v", "mpeg2video", "-c:a", "ac3", "-f", "vob", str(out))
+    elif kind == "mpeg_es":  # pictures only, no container: ffprobe cannot tell its length
+        _ffmpeg(*video, "-c:v", "mpeg2video", "-f", "mpeg2video", str(out))
+    elif kind == "docx":  # a renamed office document: a zip archive
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("word/document.xml", "<w:document>Protokoll</w:document>" * 200)
     return out

@@ -89,6 +89,14 @@ def test_everything_else_gets_one_720p_encode(clip, tmp_path, kind, reason):
         assert info.audio_codec == "ac3" and result.audio_codec == "aac"
 
 
+@pytest.mark.parametrize("kind,container", [("mpeg_ps", "mpeg"), ("vob", "mpeg"), ("mpeg_es", "mpegvideo")])
+def test_mpeg_program_and_elementary_streams_are_encoded(clip, tmp_path, kind, container):
+    info, result, _out = playable(clip(kind), tmp_path, ENCODE)
+    assert info.container == container and info.video_codec == "mpeg2video"
+    # An elementary stream has no container to tell its length: it is measured, not guessed
+    assert abs(info.duration - 3) < 0.2 and abs(result.duration - 3) < 0.3
+
+
 def test_mkv_named_mp4_is_read_as_what_it_is(clip, tmp_path):
     info, _result, _out = playable(clip("mkv_as_mp4"), tmp_path, COPY)
     assert info.container.startswith("matroska")
@@ -127,6 +135,7 @@ def test_parts_that_differ_are_encoded_alike(clip):
 @pytest.mark.parametrize("kind,code", [
     ("empty", "empty_file"), ("no_index", "truncated"), ("playlist", "not_a_video"),
     ("ffconcat", "not_a_video"), ("audio_only", "no_video"), ("huge_frame", "too_large_frame"),
+    ("docx", "not_a_video"), ("header_only", "undecodable"), ("scrambled", "undecodable"),
 ])
 def test_bad_input_is_rejected_with_a_reason(clip, kind, code):
     with pytest.raises(MediaRejected) as caught:

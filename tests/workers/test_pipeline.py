@@ -45,3 +45,11 @@ def test_total_length_is_capped(tmp_path):
 
 def test_job_timeout_grows_with_the_film():
     assert pipeline.job_timeout(9000, "encode") > pipeline.job_timeout(9000, "copy") > 180
+
+
+def test_a_film_shorter_than_the_minimum_is_rejected_with_its_length(tmp_path):
+    sources = [clips.make("h264_aac", tmp_path / "in")]
+    with pytest.raises(MediaRejected) as caught:
+        pipeline.inspect(sources, pipeline.Limits(min_duration=60))
+    assert caught.value.code == "too_short" and abs(float(caught.value.detail) - 3) < 0.1
+    assert pipeline.inspect(sources, pipeline.Limits(min_duration=2))[1] == "copy"

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 
 from portal.extensions import db
-from portal.models import AuditEvent
+from portal.models import AuditEvent, User
 from portal.models.base import utcnow
 from portal.models.recordings import Recording
 from portal.services import recordings as recording_service
 from portal.services.storage import get_storage
-from tests.films import group_with_session, small_parts, upload_clips
-from workers.queues import HEAVY, get_queue
+from tests.films import ApiClient, group_with_session, small_parts, upload_clips
+from workers.queues import HEAVY, LIGHT, get_queue
 
 
 @pytest.fixture
@@ -59,21 +59,92 @@ def recording_supervisor_email(app, recording_id):
         return db.session.get(Recording, recording_id).group_session.group.supervisors[0].email
 
 
-def test_a_playlist_named_mp4_is_rejected_and_the_original_kept(app, uploaded, run_jobs):
-    recording_id = uploaded("playlist")
+def audit_rows(app, action, recording_id):
+    with app.app_context():
+        return db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.action == action, AuditEvent.object_id == recording_id)).all()
+
+
+def heavy_job_exists(app, recording_id):
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    with app.app_context():
+        try:
+            Job.fetch(recording_service.job_id_for(recording_id), connection=get_queue(HEAVY).connection)
+        except NoSuchJobError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("kind,code", [("playlist", "not_a_video"), ("docx", "not_a_video"),
+                                       ("header_only", "undecodable"), ("scrambled", "undecodable")])
+def test_a_file_that_is_no_film_is_rejected_by_the_quick_check_and_its_bytes_deleted(
+        app, uploaded, run_jobs, kind, code):
+    recording_id = uploaded(kind)
+    with app.app_context():
+        assert get_queue(LIGHT).count == 1 and get_queue(HEAVY).count == 0  # checked before any encode
     run_jobs()
     with app.app_context():
         rec = db.session.get(Recording, recording_id)
-        assert rec.status == "rejected" and rec.reason_code == "not_a_video"
-        assert get_storage().head(rec.sources[0].storage_key) is not None  # the original stays
-        assert recording_service.reason_text("not_a_video")
+        assert rec.status == "rejected" and rec.reason_code == code
+        assert rec.attempts == 0 and not heavy_job_exists(app, recording_id)  # at once: never retried
+        assert recording_service.reason_text(code)
+        assert get_storage().head(rec.sources[0].storage_key) is None  # the upload's bytes are gone
+        assert keys_under(app, f"org/{rec.organisation_id}/rec/{rec.public_id}") == []
+        assert rec.originals_deleted_at is not None
+    [receipt] = audit_rows(app, "recording.originals_deleted", recording_id)
+    assert receipt.detail["reason"] == code and receipt.detail["objects"] == 1
+    assert receipt.detail["bytes"] > 0
+    assert len(audit_rows(app, "recording.rejected", recording_id)) == 1
+
+
+def test_a_film_shorter_than_the_default_minimum_is_rejected_with_its_length(app, uploaded, run_jobs):
+    from config.settings import Config
+
+    app.config["MEDIA_MIN_DURATION_SECONDS"] = Config().MEDIA_MIN_DURATION_SECONDS
+    assert app.config["MEDIA_MIN_DURATION_SECONDS"] == 60  # the default, not the tests' 1 s
+    recording_id = uploaded("h264_aac")
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "rejected" and rec.reason_code == "too_short" and rec.duration is None
+    assert not heavy_job_exists(app, recording_id)
+    with app.app_context():
+        leader = db.session.get(User, db.session.get(Recording, recording_id).created_by_id).email
+    state = ApiClient(app, leader).call("GET", f"/recordings/{recording_id}").get_json()
+    assert state["status"] == "rejected"
+    assert state["reason_text"] == ("Filmen är bara 3 sekunder lång. Ladda upp hela inspelningen av "
+                                    "träffen.")
+    assert len(audit_rows(app, "recording.originals_deleted", recording_id)) == 1
+    with app.test_request_context(headers={"Accept-Language": "sv"}):  # the leaders are told, with the length
+        from portal.models.supervision import Notification
+        from portal.services import notifications
+
+        texts = [notifications.message(n) for n in db.session.scalars(db.select(Notification))]
+        assert len(texts) == 2 and all("Filmen är bara 3 sekunder lång." in text for text in texts)
+
+
+def test_the_shortness_reason_says_second_or_seconds(app):
+    with app.test_request_context(headers={"Accept-Language": "sv"}):
+        assert recording_service.reason_text("too_short", "1.7").startswith("Filmen är bara 1 sekund lång.")
+        assert recording_service.reason_text("too_short", "59.9").startswith("Filmen är bara 59 sekunder lång.")
+        assert recording_service.reason_text("too_short") == ("Filmen är kortare än en träff. Ladda upp "
+                                                              "hela inspelningen av träffen.")
+
+
+def test_an_mpeg_program_stream_from_a_dvd_camcorder_becomes_a_film(app, uploaded, run_jobs):
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec = recording(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "encode"
+    assert abs(rec.duration - 3) < 0.3 and rec.attempts == 1
 
 
 def test_complete_twice_runs_processing_once(app, uploaded, run_jobs):
     recording_id = uploaded("h264_aac")
     with app.app_context():
         assert recording_service.enqueue_processing(recording(app, recording_id)) is None
-        assert get_queue(HEAVY).count == 1
+        assert get_queue(LIGHT).count == 1  # its quick check
     run_jobs()
     with app.app_context():
         ready = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.ready")).all()
@@ -83,9 +154,10 @@ def test_complete_twice_runs_processing_once(app, uploaded, run_jobs):
 
 def test_reconciler_recovers_a_job_lost_with_redis(app, uploaded, run_jobs, redis_server):
     recording_id = uploaded("h264_aac")
-    with app.app_context():  # a worker claimed it, then died with Redis flushed under it
+    with app.app_context():  # its quick check passed, a worker claimed it, then died with Redis flushed under it
         rec = db.session.get(Recording, recording_id)
         rec.status, rec.attempts, rec.heartbeat_at = "processing", 1, utcnow() - timedelta(minutes=10)
+        rec.duration = 3.0
         db.session.commit()
     redis_server.client.flushall()
     with app.app_context():
@@ -216,3 +288,28 @@ def test_a_storyboard_drawn_for_a_film_deleted_meanwhile_leaves_nothing(app, upl
     run_jobs()
     rec = recording(app, recording_id)
     assert rec.status == "deleted" and keys_under(app, rec.output_prefix) == []
+
+
+def test_a_rejected_upload_whose_deletion_failed_is_deleted_by_the_retention_round(
+        app, uploaded, run_jobs, monkeypatch):
+    from portal.models import Organisation
+    from portal.services import retention
+    from portal.services.storage import StorageError
+
+    def storage_away(_recording, actor=None):
+        raise StorageError("the store did not answer")
+
+    monkeypatch.setattr(retention, "delete_originals", storage_away)
+    recording_id = uploaded("docx")
+    run_jobs()
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        db.session.get(Organisation, rec.organisation_id).keep_originals = True  # a policy for films only
+        db.session.commit()
+        assert rec.status == "rejected" and get_storage().head(rec.sources[0].storage_key) is not None
+    monkeypatch.undo()
+    with app.app_context():
+        assert retention.run_retention()["originals_deleted"] == 1
+        rec = db.session.get(Recording, recording_id)
+        assert get_storage().head(rec.sources[0].storage_key) is None
+    assert len(audit_rows(app, "recording.originals_deleted", recording_id)) == 1

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 FORMAT_WHITELIST = ",".join([
     "mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "avi", "mpegts", "mpeg",
     "dv", "flv", "asf", "wav", "mp3", "aac", "h264", "hevc",
+    "mpegvideo",  # MPEG-1/2 elementary streams (.mpg, .m2v from older DVD and hard-disk camcorders)
 ])
 # Only the join step reads a list, and only one the worker wrote itself.
 JOIN_FORMAT_WHITELIST = "concat," + FORMAT_WHITELIST

@@ -24,6 +24,7 @@ class Limits:
     """What one job may read and write."""
 
     max_duration: float = 6 * 3600
+    min_duration: float = 0  # a session film shorter than this is rejected as ``too_short``
     max_output_bytes: int = 20 * 10**9
 
 
@@ -57,11 +58,27 @@ def inspect(sources, limits=None):
     """Describe each source and choose the path. :raise MediaRejected: for a bad file."""
     limits = limits or Limits()
     infos = [describe(src, max_duration=limits.max_duration) for src in sources]
+    check_length(infos, limits)
+    path, reasons = plan_for(infos)
+    return infos, path, reasons
+
+
+def check_length(infos, limits):
+    """The session's length (seconds, all files); :raise MediaRejected: ``too_long`` or ``too_short``."""
     total = sum(info.duration for info in infos)
     if total > limits.max_duration:
         raise MediaRejected("too_long", f"{total:.0f}s in all")
-    path, reasons = plan_for(infos)
-    return infos, path, reasons
+    if total < limits.min_duration:
+        raise MediaRejected("too_short", f"{total:.3f}")  # seconds, for the reason's wording
+    return total
+
+
+def limits_from(config):
+    """The ``Limits`` of the app's settings (MEDIA_MAX_DURATION_HOURS, MEDIA_MIN_DURATION_SECONDS,
+    UPLOAD_MAX_FILE_BYTES)."""
+    return Limits(max_duration=config["MEDIA_MAX_DURATION_HOURS"] * 3600,
+                  min_duration=config["MEDIA_MIN_DURATION_SECONDS"],
+                  max_output_bytes=config["UPLOAD_MAX_FILE_BYTES"])
 
 
 def checksums(sources):

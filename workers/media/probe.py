@@ -10,6 +10,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
+import ffmpeg
+
+from workers.media import ffmpeg as gate
 from workers.media.ffmpeg import FFmpegFailed, ffprobe
 
 MAX_DIMENSION = 4096
@@ -20,6 +23,10 @@ AUDIO = "audio"  # that video, but audio a browser can't play: copy video, encod
 ENCODE = "encode"  # anything else: one 720p H.264 rendition
 
 BROWSER_PIX_FMTS = {"yuv420p", "yuvj420p"}
+# Bare video streams without a container: ffprobe only guesses their length from the bit rate.
+ELEMENTARY = {"mpegvideo", "h264", "hevc"}
+SAMPLE_FRAMES = 5  # frames decoded to show a file's pictures can be decoded at all
+SCAN_TIMEOUT = 120
 PROGRESSIVE = {None, "", "progressive", "unknown"}
 
 
@@ -111,15 +118,22 @@ def describe(path, max_duration=DEFAULT_MAX_DURATION):
         raise MediaRejected("not_a_video", "video stream without a frame size")
     if width > MAX_DIMENSION or height > MAX_DIMENSION:
         raise MediaRejected("too_large_frame", f"{width}x{height}")
+    container = fmt.get("format_name", "")
     duration = float(fmt.get("duration") or video.get("duration") or 0)
+    if container in ELEMENTARY:
+        try:
+            duration = _scan(path, container, copy=True)[1]
+        except FFmpegFailed as error:
+            raise MediaRejected("undecodable", (error.stderr or str(error)).strip()[-300:]) from None
     if duration <= 0:
         raise MediaRejected("truncated", "no duration")
     if duration > max_duration:
         raise MediaRejected("too_long", f"{duration:.0f}s")
+    check_decodable(path, container)
     real_rate, avg_rate = _rate(video.get("r_frame_rate")), _rate(video.get("avg_frame_rate"))
     frame_rate = avg_rate or real_rate
     return MediaInfo(
-        container=fmt.get("format_name", ""),
+        container=container,
         duration=duration,
         size=size,
         bit_rate=int(fmt["bit_rate"]) if str(fmt.get("bit_rate", "")).isdigit() else None,
@@ -137,6 +151,31 @@ def describe(path, max_duration=DEFAULT_MAX_DURATION):
         audio_layout=audio.get("channel_layout") if audio else None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
     )
+
+
+def _scan(path, container, copy, frames=None):
+    """Read the first video stream of ``path`` to ffmpeg's null output, demuxing only (``copy``)
+    or decoding; returns (frames, seconds) reached. :raise FFmpegFailed: when ffmpeg fails."""
+    source = ffmpeg.input(os.path.abspath(path), f=container.split(",")[0], **gate.input_options())
+    options = {"f": "null", **({"c:v": "copy"} if copy else {}), **({"frames:v": str(frames)} if frames else {})}
+    result = gate.run(ffmpeg.output(source["v:0"], "-", **options),
+                      cwd=os.path.dirname(os.path.abspath(path)), timeout=SCAN_TIMEOUT)
+    progress = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    out_time = progress.get("out_time_us", "0").strip()
+    return (int(progress.get("frame", "0").strip() or 0),
+            int(out_time) / 1e6 if out_time.isdigit() else 0.0)
+
+
+def check_decodable(path, container):
+    """Decode the first few pictures of ``path``. :raise MediaRejected: ``undecodable`` when not
+    one comes out (a header without media data, a damaged or unknown picture stream): such a
+    file can never become a film, so it is rejected at once instead of retried."""
+    try:
+        frames, _seconds = _scan(path, container, copy=False, frames=SAMPLE_FRAMES)
+    except FFmpegFailed as error:
+        raise MediaRejected("undecodable", (error.stderr or str(error)).strip()[-300:]) from None
+    if frames == 0:
+        raise MediaRejected("undecodable", "no picture could be decoded")
 
 
 def video_reasons(info):
