@@ -87,3 +87,16 @@ def login(page, email, password):
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
+
+
+def open_menu(page):
+    """Unfold the main menu when the page has folded it behind its button (narrow or crowded)."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def log_out(page):
+    """Log out through the menu, as a person would."""
+    open_menu(page)
+    page.get_by_role("button", name="Logga ut").click()

@@ -11,12 +11,13 @@ from babel.dates import format_date
 from portal.models.base import utcnow
 from tests.certification_fixtures import certify, complete_group, register_groups
 from tests.conftest import PASSWORD
+from tests.e2e.conftest import log_out as menu_log_out
 from tests.e2e.conftest import login
 from tests.group_fixtures import make_group
 
 
 def log_out(page):
-    page.get_by_role("button", name="Logga ut").click()
+    menu_log_out(page)
     page.wait_for_url(re.compile(r"/login"))
 
 

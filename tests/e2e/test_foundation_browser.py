@@ -4,7 +4,7 @@ accepts the invitation, logs in, sees the leader navigation, in Swedish and then
 import re
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import log_out, login
 from tests.services import body_text
 
 
@@ -29,7 +29,7 @@ def test_admin_invites_and_leader_logs_in(page, live_server, factory, mail_serve
     assert page.get_by_text("Lena Ledare har skapats").is_visible()
     rows = page.locator("table tbody tr")
     assert rows.filter(has_text="Lena Ledare").get_by_text("Inbjuden").is_visible()
-    page.get_by_role("button", name="Logga ut").click()
+    log_out(page)
 
     run_jobs()  # the worker delivers the queued invitation mails
     assert "sune@example.org" in [m["To"] for m in mail_server.messages]

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import log_out, login
 from tests.films import ready_film
 
 SUMMARY = "Tydlig genomgång av principen. Öva mer på att vänta in tystnaden."
@@ -45,7 +45,7 @@ def test_supervisor_publishes_feedback_and_the_leader_reads_and_exports_it(page,
     name, rows = download_csv(page, "Den här träffen som CSV")
     assert name.startswith(f"supervision-group-{film['group']}-session-1-") and name.endswith(".csv")
     assert rows[0]["Text"] == SUMMARY and rows[0]["Handledningstillfälle"] == "2026-01-22"
-    page.get_by_role("button", name="Logga ut").click()
+    log_out(page)
 
     login(page, film["emails"]["uploader"], PASSWORD)
     notices = page.locator("[data-nav=notifications]")
