@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy.orm import joinedload
 
+from portal import clock
 from portal.extensions import db
 from portal.models import Certification, Group, GroupLeader, User
 from portal.models.base import utcnow
@@ -158,23 +159,23 @@ def session_reasons(session, today, program=None):
     program = program or session.group.program
     reasons = []
     if session.date >= today:
-        reasons.append(_("Session %(n)d is dated %(date)s, which has not passed yet.", n=session.number,
-                         date=session.date.isoformat()))
+        reasons.append(_("%(session)s is dated %(date)s, which has not passed yet.", session=session.title,
+                         date=clock.day(session.date)))
     films = [r for r in session.recordings if r.status == READY]
     minimum = program.min_film_minutes * 60
     if not films:
-        reasons.append(_("Session %(n)d has no film ready to watch.", n=session.number))
+        reasons.append(_("%(session)s has no film ready to watch.", session=session.title))
     elif not any((r.duration or 0) >= minimum for r in films):
         longest = max(r.duration or 0 for r in films)
-        reasons.append(_("The film of session %(n)d is %(length)s long; at least %(min)d minutes are needed.",
-                         n=session.number, length=timecode(longest), min=program.min_film_minutes))
+        reasons.append(_("The film of %(session)s is %(length)s long; at least %(min)d minutes are needed.",
+                         session=session.title, length=timecode(longest), min=program.min_film_minutes))
     supervision = session.supervision
     if not films:
         pass  # nothing to supervise yet: the missing film is the reason
     elif supervision is None or supervision.status != DONE:
-        reasons.append(_("Session %(n)d is not yet supervised.", n=session.number))
+        reasons.append(_("%(session)s is not yet supervised.", session=session.title))
     elif supervision.published_at is None:
-        reasons.append(_("The supervision of session %(n)d is not yet published to the leaders.", n=session.number))
+        reasons.append(_("The supervision of %(session)s is not yet published to the leaders.", session=session.title))
     return reasons
 
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pypdf
+from babel.dates import format_date
 
 from portal.extensions import db
 from portal.models import Certification, Recording
@@ -26,12 +27,12 @@ def test_a_future_session_and_a_20_second_film_do_not_count_and_the_file_says_wh
     page.goto(f"/certification/groups/{ids['group']}/leaders/{ids['uploader']}")
     readiness = page.locator("[data-ready='no']")
     assert readiness.get_by_text("Inte redo för beslut").is_visible()
-    assert readiness.get_by_text("Filmen från träff 4 är 0:20 lång; minst 45 minuter behövs.").is_visible()
-    session_9 = (today + timedelta(days=6)).isoformat()
-    assert readiness.get_by_text(f"Träff 9 är daterad {session_9}, som inte har passerat än.").is_visible()
+    assert readiness.get_by_text("Filmen från Principsession 4 är 0:20 lång; minst 45 minuter behövs.").is_visible()
+    session_9 = format_date(today + timedelta(days=6), "medium", locale="sv")  # "9 dec. 2026"
+    assert readiness.get_by_text(f"Principsession 9 är daterad {session_9}, som inte har passerat än.").is_visible()
     assert page.locator("table.slots tr[data-counts='no']").evaluate_all(
         "rows => rows.map(r => r.dataset.session)") == ["4", "9"]
-    assert "Filmen från träff 4" in page.locator("table.slots tr[data-session='4'] td.counts").inner_text()
+    assert "Filmen från Principsession 4" in page.locator("table.slots tr[data-session='4'] td.counts").inner_text()
     assert page.locator("table.slots tr[data-session='3'] td.counts").inner_text() == "Ja"
     assert page.get_by_label("Certifierad", exact=True).is_disabled()
 

@@ -138,7 +138,7 @@ def test_writes_that_name_another_organisations_people_are_refused(app, factory)
         program_id = db.session.scalar(db.select(Program.id).order_by(Program.id))
     a = {key: ids[f"{key}-a@example.org"] for key in ("admin", "lena", "leo", "sara")}
     b = {key: ids[f"{key}-b@example.org"] for key in ("admin", "lena", "leo", "sara")}
-    base = {"program_id": program_id, "title": "Nya gruppen", "start_date": "2026-09-01", "purpose": "regular",
+    base = {"program_id": program_id, "title": "Nya gruppen", "start_date": "2026-09-01", "purpose": "certification",
             "uploader_id": a["lena"], "co_leader_id": a["leo"]}
     foreign = [("technical_assistant_id", b["admin"]), ("technical_assistant_id", b["lena"]),
                ("uploader_id", b["lena"]), ("co_leader_id", b["leo"]), ("supervisor_ids", [b["admin"]]),
@@ -153,7 +153,7 @@ def test_writes_that_name_another_organisations_people_are_refused(app, factory)
             if answer.status_code != 422:
                 failures.append(f"{role} API {name}={value}: {answer.status_code}")
             form = {"csrf_token": token, "program": program_id, "title": "Nya gruppen", "start_date": "2026-09-01",
-                    "purpose": "regular", "uploader": a["lena"], "co_leader": a["leo"], "technical_assistant": 0,
+                    "purpose": "certification", "uploader": a["lena"], "co_leader": a["leo"], "technical_assistant": 0,
                     "language": "sv", form_fields[name]: value}
             answer = client.post("/groups/new", data=form)
             if answer.status_code != 200:  # refused forms are shown again, a created group redirects

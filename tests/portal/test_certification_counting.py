@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pypdf
 import pytest
+from babel.dates import format_date
 from flask_babel import force_locale
 
 from portal import create_app
@@ -52,8 +53,8 @@ def test_sessions_dated_today_or_later_do_not_count(app, factory):
     ids = complete_group(app, factory, start=today() - timedelta(weeks=8))
     session_8, session_9 = (today(), today() + timedelta(weeks=1))
     assert reasons_of(app, ids["group"]) == [
-        f"Session 8 is dated {session_8.isoformat()}, which has not passed yet.",
-        f"Session 9 is dated {session_9.isoformat()}, which has not passed yet."]
+        f"Principsession 8 is dated {format_date(session_8, 'medium', locale='en')}, which has not passed yet.",
+        f"Principsession 9 is dated {format_date(session_9, 'medium', locale='en')}, which has not passed yet."]
     with app.app_context(), pytest.raises(Refused) as refused:
         certification_decisions.decide(db.session.get(User, ids["supervisor"]), db.session.get(User, ids["uploader"]),
                                        db.session.get(Group, ids["group"]), True, "", today())
@@ -64,7 +65,7 @@ def test_a_film_shorter_than_the_programs_minimum_does_not_count(app, factory):
     ids = complete_group(app, factory)
     set_duration(app, ids["recordings"][3], 20.0)
     assert reasons_of(app, ids["group"]) == [
-        "The film of session 3 is 0:20 long; at least 45 minutes are needed."]
+        "The film of Principsession 3 is 0:20 long; at least 45 minutes are needed."]
     set_duration(app, ids["recordings"][3], 45 * 60.0)  # exactly the minimum counts
     assert reasons_of(app, ids["group"]) == []
     set_duration(app, ids["recordings"][3], 15 * 60.0)
@@ -79,7 +80,7 @@ def test_supervision_done_but_not_published_does_not_count(app, factory):
     with app.app_context():
         db.session.get(GroupSession, ids["sessions"][5]).supervision.published_at = None
         db.session.commit()
-    assert reasons_of(app, ids["group"]) == ["The supervision of session 5 is not yet published to the leaders."]
+    assert reasons_of(app, ids["group"]) == ["The supervision of Principsession 5 is not yet published to the leaders."]
 
 
 def test_the_file_names_each_session_that_does_not_count_and_why(app, factory):
@@ -88,8 +89,9 @@ def test_the_file_names_each_session_that_does_not_count_and_why(app, factory):
     html = client_as(app, "lena-a@example.org").get("/certification/").get_data(as_text=True)
     counts = dict(re.findall(r'<tr data-session="(\d+)" data-supervision="\w+" data-counts="(\w+)">', html))
     assert counts == {str(n): "no" if n in (2, 8, 9) else "yes" for n in range(1, 10)}
-    assert "Filmen från träff 2 är 0:20 lång; minst 45 minuter behövs." in html
-    assert f"Träff 9 är daterad {(today() + timedelta(weeks=1)).isoformat()}, som inte har passerat än." in html
+    assert "Filmen från Principsession 2 är 0:20 lång; minst 45 minuter behövs." in html
+    next_week = format_date(today() + timedelta(weeks=1), "medium", locale="sv")
+    assert f"Principsession 9 är daterad {next_week}, som inte har passerat än." in html
 
 
 # Who may lead which group -----------------------------------------------------------------------

@@ -226,7 +226,7 @@ def test_admins_set_a_programs_own_categories(app, film):
         program = db.session.get(Program, program_id)
         form = {k: str(getattr(program, k)) for k in ("name", "min_participants", "group_size_min",
                                                           "group_size_max", "recert_years", "recert_groups",
-                                                          "recert_films")}
+                                                          "recert_films", "min_film_minutes")}
     admin = app.test_client()
     AuthActions(admin).login(film["emails"]["admin"])
     page = admin.get(f"/admin/programs/{program_id}").get_data(as_text=True)

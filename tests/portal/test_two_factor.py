@@ -15,7 +15,9 @@ from tests.conftest import PASSWORD, AuthActions, csrf_from
 def enrol(app, client, user_id):
     """Set up two-factor login through the page; returns the secret and the recovery codes."""
     page = client.get("/account/two-factor").get_data(as_text=True)
-    assert "<svg" in page and "<script" not in page
+    # the QR code is inline SVG, drawn without any script but the portal's own layout file
+    assert "<svg" in page
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="/static/js/layout.js" defer>']
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     done = client.post("/account/two-factor", data={"csrf_token": csrf_from(page),
                                                     "code": pyotp.TOTP(secret).now()})
@@ -105,7 +107,8 @@ def test_every_role_must_set_it_up_unless_the_organisation_relaxes_it_for_leader
     enrol(app, client, admin)
     page = client.get("/admin/retention").get_data(as_text=True)
     assert "checked" in re.search(r'<input[^>]*name="leaders_require_2fa"[^>]*>', page).group(0)
-    client.post("/admin/retention", data={"csrf_token": csrf_from(page), "deletion_warning_days": "14"})
+    client.post("/admin/retention", data={"csrf_token": csrf_from(page), "retention_days": "90",  # as they were
+                                          "retention_max_days": "365", "deletion_warning_days": "14"})
     with app.app_context():
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "organisation.retention_policy"))
         assert event.detail["changes"] == {"leaders_require_2fa": [True, False]}
