@@ -200,7 +200,8 @@ def test_the_api_edits_a_group_adds_moves_and_cancels_sessions_and_archives(app,
     assert response.get_json()["supervisor_ids"] == [other] and response.get_json()["title"] == "API"
     assert leader.call("PATCH", f"/groups/{ids['group']}", json={"supervisor_ids": []}).status_code == 403
     assert admin.call("PATCH", f"/groups/{ids['group']}", json={"uploader_id": 99999}).status_code == 422
-    for name, value in (("co_leader_id", outsider), ("technical_assistant_id", outsider), ("supervisor_ids", [outsider])):
+    foreign = (("co_leader_id", outsider), ("technical_assistant_id", outsider), ("supervisor_ids", [outsider]))
+    for name, value in foreign:
         assert admin.call("PATCH", f"/groups/{ids['group']}", json={name: value}).status_code == 422, name
     added = leader.call("POST", f"/groups/{ids['group']}/sessions", json={"title": "Extra", "date": "2026-04-01"})
     assert added.status_code == 201
