@@ -241,3 +241,21 @@ def test_the_group_page_hides_the_upload_link_where_the_gate_refuses(app, factor
     page = ApiClient(app, "lena-a@example.org").client.get(f"/groups/{ids['group']}").get_data(as_text=True)
     assert f"/sessions/{withdrawn_session}/upload" not in page
     assert f"/sessions/{open_session}/upload" in page
+
+
+def test_a_leader_adds_and_cancels_a_session_on_the_pages(app, factory):
+    ids = make_group(app, factory)
+    client = ApiClient(app, "lena-a@example.org")
+    response = client.client.post(f"/groups/{ids['group']}/sessions", data={
+        "csrf_token": client.token, "title": "Extraträff", "date": "2026-03-30"}, follow_redirects=True)
+    assert "Extraträff är tillagd" in response.get_data(as_text=True)
+    with app.app_context():
+        extra = db.session.scalar(db.select(GroupSession).where(GroupSession.title == "Extraträff"))
+        assert extra.number == 10 and extra.date == date(2026, 3, 30)
+    page = client.client.get(f"/groups/sessions/{extra.id}/confirm").get_data(as_text=True)
+    assert 'id="cancel-session"' in page
+    response = client.client.post(f"/groups/sessions/{extra.id}/cancel", data={"csrf_token": client.token},
+                                  follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Extraträff är inställd" in html and 'data-film-status="cancelled"' in html
+    assert f"/sessions/{extra.id}/upload" not in html
