@@ -66,10 +66,17 @@ def can_manage_group(user, group):
         leads_group(user, group) or (is_admin(user) and group.organisation_id == user.organisation_id))
 
 
+def can_edit_group(user, group):
+    """Whoever manages a group changes it, until it is archived (read-only from then on)."""
+    return can_manage_group(user, group) and not group.archived
+
+
 def can_upload_to_group(user, group):
-    """The designated uploader, or the co-leader when the group allows it."""
+    """The designated uploader, or the co-leader when the group allows it; none once archived."""
     from portal.models.groups import CO_LEADER, UPLOADER
 
+    if group.archived:
+        return False
     allowed = {UPLOADER, CO_LEADER} if group.co_leader_may_upload else {UPLOADER}
     return is_leader(user) and any(r.user_id == user.id and r.role in allowed for r in group.leader_rows)
 
@@ -84,6 +91,13 @@ def require_manage_group(group):
     """:raise 404: when the group is hidden from the user; 403 when seen but not managed."""
     require_view_group(group)
     if not can_manage_group(current_user, group):
+        abort(403)
+
+
+def require_edit_group(group):
+    """:raise 404: when the group is hidden from the user; 403 when seen but not managed, or archived."""
+    require_manage_group(group)
+    if group.archived:
         abort(403)
 
 

@@ -92,6 +92,8 @@ def group_json(group, detail=False):
         "supervisor_ids": [u.id for u in group.supervisors],
         "technical_assistant_id": group.technical_assistant_id,
         "co_leader_may_upload": group.co_leader_may_upload,
+        "closed_at": group.closed_at.isoformat() if group.closed_at else None,
+        "archived_at": group.archived_at.isoformat() if group.archived_at else None,
     }
     if detail:
         data["sessions"] = [session_json(s) for s in group.sessions]
@@ -107,6 +109,7 @@ def session_json(group_session):
         "consent_confirmed": confirmation is not None,
         "attending": confirmation.attending if confirmation else [],
         "playback_blocked": consent.session_playback_blocked(group_session),
+        "cancelled": group_session.cancelled_at is not None,
     }
 
 
@@ -129,8 +132,9 @@ def _visible(model, object_id):
 
 @bp.route("/groups")
 def list_groups():
-    """The groups the caller may see."""
-    return jsonify(groups=[group_json(g) for g in groups.visible_groups(current_user)])
+    """The groups the caller may see: the working ones, or the archived ones with ``?archived=true``."""
+    archived = request.args.get("archived") in ("true", "1")
+    return jsonify(groups=[group_json(g) for g in groups.visible_groups(current_user, archived=archived)])
 
 
 @bp.route("/groups", methods=["POST"])
@@ -182,7 +186,7 @@ def list_participants(group_id):
 def add_participant(group_id):
     """Register a participant by pseudonymous code. :raise 404, 403, 409, 422:"""
     group = _visible(Group, group_id)
-    permissions.require_manage_group(group)
+    permissions.require_edit_group(group)
     participant = consent.add_participant(group, field(body(), "code", str), current_user)
     db.session.commit()
     return jsonify(participant_json(participant)), 201
@@ -192,7 +196,7 @@ def add_participant(group_id):
 def give_consent(participant_id):
     """Register a participant's consent to filming. :raise 404, 403, 422:"""
     participant = _visible(Participant, participant_id)
-    permissions.require_manage_group(participant.group)
+    permissions.require_edit_group(participant.group)
     data = body()
     consent.give_consent(participant, field(data, "date", date), field(data, "method", str),
                          field(data, "info_version", str), current_user,
@@ -230,7 +234,10 @@ def withdraw(participant_id):
 def confirm_session(session_id):
     """Mark who attended and confirm their consent. :raise 404, 403, 409 consent_missing:"""
     group_session = _visible(GroupSession, session_id)
-    permissions.require_manage_group(group_session.group)
+    permissions.require_edit_group(group_session.group)
     consent.confirm_attendance(group_session, field(body(), "attending", "ids"), current_user)
     db.session.commit()
     return jsonify(session_json(group_session)), 201
+
+
+from portal.api import group_life  # noqa: E402,F401  (its routes use the helpers above)

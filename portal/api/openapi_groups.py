@@ -28,7 +28,7 @@ GROUP_SCHEMAS = {
         "type": "object",
         "properties": {"id": {"type": "integer"}, "number": {"type": "integer"}, "title": {"type": "string"},
                        "date": DATE, "consent_confirmed": {"type": "boolean"}, "attending": IDS,
-                       "playback_blocked": {"type": "boolean"}},
+                       "playback_blocked": {"type": "boolean"}, "cancelled": {"type": "boolean"}},
     },
     "Group": {
         "type": "object",
@@ -40,6 +40,8 @@ GROUP_SCHEMAS = {
             "uploader_id": {"type": ["integer", "null"]}, "leader_ids": IDS, "supervisor_ids": IDS,
             "technical_assistant_id": {"type": ["integer", "null"]},
             "co_leader_may_upload": {"type": "boolean"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "archived_at": {"type": ["string", "null"], "format": "date-time"},
             "sessions": {"type": "array", "items": _ref("Session")},
         },
     },
@@ -53,6 +55,18 @@ GROUP_SCHEMAS = {
             "language": {"type": "string"}, "interpreter": {"type": "boolean"},
             "technical_assistant_id": {"type": ["integer", "null"]}, "supervisor_ids": IDS,
             "co_leader_may_upload": {"type": "boolean"},
+        },
+    },
+    "GroupUpdate": {
+        "type": "object",
+        "description": "Only the fields given change. Leaders change their group's title and start date (and "
+                       "the uploader the co-leader's upload permission); the organisation's admins everything. "
+                       "The start date moves every session until one is confirmed. Audited with before and after.",
+        "properties": {
+            "title": {"type": "string"}, "start_date": DATE, "language": {"type": "string"},
+            "interpreter": {"type": "boolean"}, "uploader_id": {"type": "integer"},
+            "co_leader_id": {"type": "integer"}, "co_leader_may_upload": {"type": "boolean"},
+            "technical_assistant_id": {"type": ["integer", "null"]}, "supervisor_ids": IDS,
         },
     },
     "Participant": {
@@ -75,7 +89,10 @@ def _body(schema):
 
 GROUP_PATHS = {
     "/groups": {
-        "get": {"summary": "Groups the caller may see", "operationId": "listGroups",
+        "get": {"summary": "Groups the caller may see (archived ones only with archived=true)",
+                "operationId": "listGroups",
+                "parameters": [{"name": "archived", "in": "query", "required": False,
+                                "schema": {"type": "boolean"}}],
                 "responses": {"200": _json({"type": "object", "properties": {
                     "groups": {"type": "array", "items": _ref("Group")}}}, "The groups")}},
         "post": {"summary": "Create a group (admins and leaders); mails the organisation's admins",
@@ -87,6 +104,27 @@ GROUP_PATHS = {
         "get": {"summary": "One group with its sessions", "operationId": "getGroup",
                 "parameters": [_id("group_id")],
                 "responses": {"200": _json(_ref("Group"), "The group"), **_errors(404)}},
+        "patch": {"summary": "Change a group (403 for a field the caller may not change, or an archived group)",
+                  "operationId": "updateGroup", "parameters": [_id("group_id")],
+                  "requestBody": _body(_ref("GroupUpdate")),
+                  "responses": {"200": _json(_ref("Group"), "The changed group"), **_errors(400, 403, 404, 422)}},
+    },
+    "/groups/{group_id}/close": {
+        "post": {"summary": "Close the group at the end of its round (422 without its evaluation)",
+                 "operationId": "closeGroup", "parameters": [_id("group_id")],
+                 "responses": {"200": _json(_ref("Group"), "The closed group"), **_errors(403, 404, 422)}},
+    },
+    "/groups/{group_id}/archive": {
+        "post": {"summary": "Archive a closed group (admins): read-only, out of the working lists",
+                 "operationId": "archiveGroup", "parameters": [_id("group_id")],
+                 "responses": {"200": _json(_ref("Group"), "The archived group"), **_errors(403, 404, 422)}},
+    },
+    "/sessions/{session_id}": {
+        "patch": {"summary": "Move a session (date) or cancel it (cancelled: true; 422 when it has a film)",
+                  "operationId": "updateSession", "parameters": [_id("session_id")],
+                  "requestBody": _body({"type": "object", "properties": {
+                      "date": DATE, "cancelled": {"type": "boolean"}}}),
+                  "responses": {"200": _json(_ref("Session"), "The session"), **_errors(400, 403, 404, 422)}},
     },
     "/groups/{group_id}/sessions": {
         "get": {"summary": "The group's sessions", "operationId": "listSessions",
@@ -94,6 +132,11 @@ GROUP_PATHS = {
                 "responses": {"200": _json({"type": "object", "properties": {
                     "sessions": {"type": "array", "items": _ref("Session")}}}, "The sessions"),
                     **_errors(404)}},
+        "post": {"summary": "Add a session after the last one", "operationId": "addSession",
+                 "parameters": [_id("group_id")],
+                 "requestBody": _body({"type": "object", "required": ["title", "date"],
+                                       "properties": {"title": {"type": "string"}, "date": DATE}}),
+                 "responses": {"201": _json(_ref("Session"), "The new session"), **_errors(400, 403, 404, 422)}},
     },
     "/groups/{group_id}/participants": {
         "get": {"summary": "Participants and their consent history", "operationId": "listParticipants",

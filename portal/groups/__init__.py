@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("groups", __name__)
 
-from portal.groups import routes  # noqa: E402,F401
+from portal.groups import life, routes  # noqa: E402,F401

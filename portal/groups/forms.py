@@ -83,3 +83,23 @@ class EvaluationForm(FlaskForm):
     done_on = DateField(_l("Date of the evaluation"), validators=[DataRequired()])
     respondents = IntegerField(_l("Number of respondents"), validators=[InputRequired(), NumberRange(min=0)])
     summary = TextAreaField(_l("Summary (optional)"), validators=[Optional(), Length(max=5000)])
+
+
+class GroupEditForm(FlaskForm):
+    """Change a group after it is created; the view drops the fields the user may not change."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    start_date = DateField(_l("Start date"), validators=[DataRequired()],
+                           description=_l("Moves every session with it, until the first session is confirmed."))
+    language = SelectField(_l("Language of the group"), choices=language_choices)
+    interpreter = BooleanField(_l("An interpreter is used"))
+    uploader = SelectField(_l("Leader who uploads the films"), coerce=int)
+    co_leader = SelectField(_l("Co-leader"), coerce=int)
+    co_leader_may_upload = BooleanField(_l("The co-leader may also upload"))
+    technical_assistant = SelectField(_l("Technical assistant (eConnect)"), coerce=int)
+    supervisors = MultiCheckboxField(_l("Supervisors"), coerce=int)
+
+
+class SessionAddForm(FlaskForm):
+    title = StringField(_l("Title of the session"), validators=[DataRequired(), Length(max=200)])
+    date = DateField(_l("Date"), validators=[DataRequired()])

@@ -23,24 +23,29 @@ from portal.groups.forms import (
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, film_state, groups
+from portal.services import consent, film_state, group_life, groups
 from portal.services import recordings as recording_service
 from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
 
 
-def _get(model, object_id, manage=False):
-    """The object if its group is visible (and managed, with ``manage``). :raise 404, 403:"""
+def _get(model, object_id, manage=False, edit=False):
+    """The object if its group is visible (and managed, with ``manage``; managed and not archived,
+    with ``edit``). :raise 404, 403:"""
     obj = db.session.get(model, object_id)
     group = obj if isinstance(obj, Group) or obj is None else obj.group
-    (permissions.require_manage_group if manage else permissions.require_view_group)(group)
+    check = (permissions.require_edit_group if edit else
+             permissions.require_manage_group if manage else permissions.require_view_group)
+    check(group)
     return obj
 
 
 @bp.route("/")
 def index():
-    """The groups the user may see."""
-    return render_template("groups/list.html", groups=groups.visible_groups(current_user))
+    """The groups the user may see: the working ones, or the archived ones with ``?archived=1``."""
+    archived = request.args.get("archived") == "1"
+    return render_template("groups/list.html", groups=groups.visible_groups(current_user, archived=archived),
+                           archived=archived)
 
 
 def _fill_choices(form):
@@ -89,19 +94,29 @@ def show(group_id):
     evaluation = group.evaluation
     form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm()
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
-                           evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
+                           evaluation_form=form, manage=permissions.can_edit_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
                            consent_state=withdrawal_service.session_state,
                            film_status=recording_service.status_text,
                            uploader=permissions.can_upload_to_group(current_user, group),
                            attempts=film_state.last_attempts(group), reason=recording_service.reason_text,
-                           set_uploader=groups.can_set_co_leader_upload(current_user, group))
+                           set_uploader=groups.can_set_co_leader_upload(current_user, group),
+                           upload_link=lambda s: _upload_link(group, s), life=group_life)
+
+
+def _upload_link(group_session_group, group_session):
+    """True when the session's upload page has something for the user: they upload, and the gate
+    lets them (or asks only for the consent confirmation, which that page explains)."""
+    if not permissions.can_upload_to_group(current_user, group_session_group):
+        return False
+    refusal = consent.upload_gate(current_user, group_session)
+    return refusal is None or refusal.code == "consent_not_confirmed"
 
 
 @bp.route("/<int:group_id>/co-leader-upload", methods=["POST"])
 def co_leader_upload(group_id):
     """Let the co-leader upload too, or only the designated uploader. :raise 404, 403:"""
-    group = _get(Group, group_id, manage=True)
+    group = _get(Group, group_id, edit=True)
     if not groups.can_set_co_leader_upload(current_user, group):
         abort(403)
     allowed = request.form.get("allowed") == "1"
@@ -115,7 +130,7 @@ def co_leader_upload(group_id):
 @bp.route("/<int:group_id>/participants", methods=["POST"])
 def add_participant(group_id):
     """Register a participant by pseudonymous code. :raise 404, 403:"""
-    group = _get(Group, group_id, manage=True)
+    group = _get(Group, group_id, edit=True)
     form = ParticipantForm()
     if form.validate_on_submit():
         try:
@@ -136,7 +151,7 @@ def participant(participant_id):
     participant = _get(Participant, participant_id)
     form = ConsentForm(prefix="consent")
     if form.is_submitted():
-        permissions.require_manage_group(participant.group)
+        permissions.require_edit_group(participant.group)
     if form.validate_on_submit():
         try:
             consent.give_consent(participant, form.on_date.data, form.method.data, form.info_version.data,
@@ -176,7 +191,7 @@ def _registered_message(registered):
 @bp.route("/<int:group_id>/consent", methods=["GET", "POST"])
 def group_consent(group_id):
     """Register the consent of several participants in one go, one row each. :raise 404, 403:"""
-    group = _get(Group, group_id, manage=True)
+    group = _get(Group, group_id, edit=True)
     form = GroupConsentForm(info_version=group.organisation.consent_text_version)
     errors = {}
     if form.validate_on_submit():
@@ -238,7 +253,7 @@ def withdraw(participant_id):
 @bp.route("/sessions/<int:session_id>/confirm", methods=["GET", "POST"])
 def confirm(session_id):
     """Mark who attended a session and confirm their consent. :raise 404, 403:"""
-    group_session = _get(GroupSession, session_id, manage=True)
+    group_session = _get(GroupSession, session_id, edit=True)
     confirmation = group_session.confirmation
     form = AttendanceForm(attending=confirmation.attending if confirmation else [])
     form.attending.choices = [(p.id, p.code) for p in group_session.group.participants]
@@ -253,13 +268,14 @@ def confirm(session_id):
                   "success")
             return redirect(url_for("groups.show", group_id=group_session.group_id))
     return render_template("groups/confirm.html", group_session=group_session, form=form,
-                           date_form=SessionDateForm(date=group_session.date))
+                           date_form=SessionDateForm(date=group_session.date),
+                           has_film=consent.has_film(group_session))
 
 
 @bp.route("/sessions/<int:session_id>/date", methods=["POST"])
 def session_date(session_id):
     """Move a session to another date. :raise 404, 403:"""
-    group_session = _get(GroupSession, session_id, manage=True)
+    group_session = _get(GroupSession, session_id, edit=True)
     form = SessionDateForm()
     if form.validate_on_submit():
         groups.set_session_date(group_session, form.date.data, current_user)
@@ -271,7 +287,7 @@ def session_date(session_id):
 @bp.route("/<int:group_id>/evaluation", methods=["POST"])
 def evaluation(group_id):
     """Record the end-of-round evaluation. :raise 404, 403:"""
-    group = _get(Group, group_id, manage=True)
+    group = _get(Group, group_id, edit=True)
     form = EvaluationForm()
     if form.validate_on_submit():
         groups.record_evaluation(group, form.done_on.data, form.respondents.data, form.summary.data,

@@ -83,6 +83,8 @@ class Group(db.Model):
     technical_assistant_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    closed_at = db.Column(db.DateTime(timezone=True))  # the round is over (its evaluation recorded)
+    archived_at = db.Column(db.DateTime(timezone=True))  # read-only, out of the working lists
 
     organisation = db.relationship("Organisation")
     program = db.relationship("Program")
@@ -115,6 +117,11 @@ class Group(db.Model):
         return [r.user for r in self.supervisor_rows]
 
     @property
+    def archived(self):
+        """True once the group is archived: read-only."""
+        return self.archived_at is not None
+
+    @property
     def last_session_date(self):
         """The date of the last session (the start date when there are none)."""
         return max((s.date for s in self.sessions), default=self.start_date)
@@ -136,6 +143,7 @@ class GroupSession(db.Model):
     date = db.Column(db.Date, nullable=False)
     playback_blocked_at = db.Column(db.DateTime(timezone=True))
     playback_blocked_reason = db.Column(db.String(40))
+    cancelled_at = db.Column(db.DateTime(timezone=True))  # not held: no film is expected
 
     group = db.relationship("Group", back_populates="sessions")
     confirmations = db.relationship("ConsentConfirmation", back_populates="group_session",

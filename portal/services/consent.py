@@ -170,6 +170,9 @@ def upload_gate(user, group_session):
     group = group_session.group if group_session is not None else None
     if not permissions.can_view_group(user, group):
         return Refusal(404, "not_found", _("The session could not be found."))
+    if group.archived or group_session.cancelled_at is not None:
+        return Refusal(409, "not_held", _("The group is archived or the session was cancelled: no film is "
+                                          "uploaded to it."))
     if not permissions.can_upload_to_group(user, group):
         return Refusal(403, "not_uploader", _("Only the group's designated uploader can upload films."))
     if group_session.confirmation is None:

@@ -46,12 +46,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
     if not isinstance(start_date, date):
         raise GroupError(_("Enter the start date."))
     check_people(organisation, uploader, co_leader, technical_assistant, supervisors)
-    if program.requires_technical_assistant:  # eConnect: digital groups
-        if technical_assistant is None:
-            raise GroupError(_("This program needs a technical assistant."))
-        if not (uploader.econnect_trained and co_leader.econnect_trained):
-            raise GroupError(_("Both leaders must be trained for eConnect. An administrator marks the training "
-                               "on the person's page."))
+    check_program_needs(program, uploader, co_leader, technical_assistant)
     if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
         raise GroupError(_("You must be one of the group's leaders: choose yourself as the uploader or the co-leader."))
     check_certified(program, purpose, (uploader, co_leader))
@@ -68,6 +63,20 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
     db.session.flush()
     audit.record("group.create", group, actor=actor, program=program.key, purpose=purpose)
     return group
+
+
+def check_program_needs(program, uploader, co_leader, technical_assistant):
+    """eConnect (digital groups) needs a technical assistant and leaders trained for it.
+
+    :raise GroupError: saying what is missing.
+    """
+    if not program.requires_technical_assistant:
+        return
+    if technical_assistant is None:
+        raise GroupError(_("This program needs a technical assistant."))
+    if not (uploader.econnect_trained and co_leader.econnect_trained):
+        raise GroupError(_("Both leaders must be trained for eConnect. An administrator marks the training "
+                           "on the person's page."))
 
 
 def check_certified(program, purpose, leaders):
@@ -91,7 +100,7 @@ def check_certified(program, purpose, leaders):
 
 def can_set_co_leader_upload(user, group):
     """The designated uploader and the organisation's admins decide whether the co-leader uploads too."""
-    return group is not None and permissions.can_manage_group(user, group) and (
+    return group is not None and permissions.can_edit_group(user, group) and (
         permissions.is_admin(user) or (group.uploader is not None and group.uploader.id == user.id))
 
 
@@ -142,8 +151,8 @@ def notify_group_started(group):
                                    language=admin.language, user=admin, group=group))
 
 
-def visible_groups(user):
-    """The groups ``user`` may see, newest start first."""
+def visible_groups(user, archived=False):
+    """The groups ``user`` may see, newest start first: the working ones, or the archived ones."""
     conditions = []
     if permissions.is_leader(user):
         conditions.append(Group.id.in_(db.select(GroupLeader.group_id).where(GroupLeader.user_id == user.id)))
@@ -154,7 +163,8 @@ def visible_groups(user):
         conditions.append(Group.organisation_id == user.organisation_id)
     if not conditions:
         return []
-    return db.session.scalars(db.select(Group).where(db.or_(*conditions))
+    archive = Group.archived_at.is_not(None) if archived else Group.archived_at.is_(None)
+    return db.session.scalars(db.select(Group).where(db.or_(*conditions), archive)
                               .order_by(Group.start_date.desc(), Group.id.desc())).all()
 
 
@@ -173,13 +183,13 @@ def for_table(query):
 def led_groups(user):
     """The groups ``user`` leads."""
     return db.session.scalars(for_table(db.select(Group).join(GroupLeader).where(GroupLeader.user_id == user.id)
-                                        .order_by(Group.start_date.desc()))).all()
+                                        .where(Group.archived_at.is_(None)).order_by(Group.start_date.desc()))).all()
 
 
 def supervised_groups(user):
     """The groups assigned to supervisor ``user``."""
     return db.session.scalars(for_table(db.select(Group).join(GroupSupervisor)
-                                        .where(GroupSupervisor.user_id == user.id)
+                                        .where(GroupSupervisor.user_id == user.id, Group.archived_at.is_(None))
                                         .order_by(Group.start_date.desc()))).all()
 
 
@@ -194,7 +204,8 @@ def newly_started(organisation_id, today=None):
     today = today or date.today()
     since = datetime.combine(today - timedelta(days=NEW_GROUP_DAYS), time.min, tzinfo=timezone.utc)
     return db.session.scalars(for_table(
-        db.select(Group).where(Group.organisation_id == organisation_id, Group.created_at >= since)
+        db.select(Group).where(Group.organisation_id == organisation_id, Group.created_at >= since,
+                               Group.archived_at.is_(None))
         .order_by(Group.start_date.desc(), Group.id.desc()))).all()
 
 

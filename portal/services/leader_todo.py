@@ -63,7 +63,8 @@ def todo(user, today=None):
     today = today or utcnow().date()
     sessions = db.session.scalars(
         db.select(GroupSession).join(Group).join(GroupLeader)
-        .where(GroupLeader.user_id == user.id, GroupSession.date <= today,
+        .where(GroupLeader.user_id == user.id, GroupSession.date <= today, Group.archived_at.is_(None),
+               GroupSession.cancelled_at.is_(None),
                GroupSession.date >= today - timedelta(days=WINDOW_DAYS))
         .options(joinedload(GroupSession.group), selectinload(GroupSession.confirmations),
                  selectinload(GroupSession.recordings))

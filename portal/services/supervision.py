@@ -107,7 +107,8 @@ def queue(user, group_id=None, status=None):
              .join(Group, GroupSession.group_id == Group.id)
              .join(GroupSupervisor, db.and_(GroupSupervisor.group_id == Group.id, GroupSupervisor.user_id == user.id))
              .outerjoin(SessionSupervision, SessionSupervision.group_session_id == GroupSession.id)
-             .where(Recording.status == READY, GroupSession.playback_blocked_at.is_(None)))
+             .where(Recording.status == READY, GroupSession.playback_blocked_at.is_(None),
+                    Group.archived_at.is_(None)))
     if group_id is not None:
         query = query.where(Group.id == group_id)
     if status == NOT_STARTED:
@@ -125,4 +126,4 @@ def queue(user, group_id=None, status=None):
 def supervised_groups(user):
     """The groups ``user`` supervises, for the queue's filter."""
     return db.session.scalars(db.select(Group).join(GroupSupervisor).where(GroupSupervisor.user_id == user.id)
-                              .order_by(Group.title)).all()
+                              .where(Group.archived_at.is_(None)).order_by(Group.title)).all()

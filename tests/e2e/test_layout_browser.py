@@ -104,7 +104,8 @@ def build_world(app, factory):
         group, program = ids["group"], sessions[1].group.program_id
         urls = [
             "/", "/notifications", "/settings", "/account/two-factor", "/account/confirm",
-            "/groups/", "/groups/new", f"/groups/{group}", f"/groups/participants/{participants[0].id}",
+            "/groups/", "/groups/new", f"/groups/{group}", f"/groups/{group}/edit",
+            f"/groups/participants/{participants[0].id}",
             f"/groups/sessions/{sessions[2].id}/confirm", f"/sessions/{sessions[9].id}/upload",
             f"/sessions/{sessions[1].id}/upload",
             "/review/", "/review/views", f"/review/recordings/{film.id}", f"/review/sessions/{sessions[1].id}",
