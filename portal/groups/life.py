@@ -101,6 +101,16 @@ def cancel_session(session_id):
     return redirect(url_for("groups.show", group_id=group_session.group_id))
 
 
+@bp.route("/sessions/<int:session_id>/reinstate", methods=["POST"])
+def reinstate_session(session_id):
+    """Undo a session's cancellation. :raise 404, 403:"""
+    group_session = db.session.get(GroupSession, session_id)
+    permissions.require_edit_group(group_session.group if group_session else None)
+    _act(group_life.reinstate_session, group_session,
+         _("%(session)s is held after all: its film can be uploaded.", session=group_session.title))
+    return redirect(url_for("groups.show", group_id=group_session.group_id))
+
+
 @bp.route("/<int:group_id>/close", methods=["POST"])
 def close(group_id):
     """Close the group at the end of its round. :raise 404, 403:"""

@@ -154,6 +154,17 @@ def cancel_session(group_session, actor):
     audit.record("group_session.cancel", group_session, actor=actor, group_id=group_session.group_id)
 
 
+def reinstate_session(group_session, actor):
+    """Undo a cancellation made by mistake: the session expects its film again; audited.
+
+    :raise GroupError: when the session is not cancelled.
+    """
+    if group_session.cancelled_at is None:
+        raise GroupError(_("The session is not cancelled."))
+    group_session.cancelled_at = None
+    audit.record("group_session.reinstate", group_session, actor=actor, group_id=group_session.group_id)
+
+
 def close_group(group, actor):
     """Close the group at the end of its round; needs its evaluation. Audited.
 

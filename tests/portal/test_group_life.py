@@ -116,6 +116,28 @@ def test_sessions_are_added_and_cancelled_but_not_a_filmed_one(app, factory):
             "group_session.add", "group_session.cancel"}
 
 
+def test_a_session_cancelled_by_mistake_is_held_again_from_its_page(app, factory):
+    ids = make_group(app, factory)
+    with app.app_context():
+        session_id = ids["sessions"][2]
+    client = ApiClient(app, "lena-a@example.org")
+    client.client.post(f"/groups/sessions/{session_id}/cancel", data={"csrf_token": client.token})
+    page = client.client.get(f"/groups/sessions/{session_id}/confirm").get_data(as_text=True)
+    assert 'id="reinstate-session"' in page and 'id="cancel-session"' not in page
+    response = client.client.post(f"/groups/sessions/{session_id}/reinstate", data={"csrf_token": client.token})
+    assert response.status_code == 302
+    with app.app_context():
+        group_session = db.session.get(GroupSession, session_id)
+        assert group_session.cancelled_at is None
+        assert consent.upload_gate(db.session.get(User, ids["uploader"]), group_session).code != "not_held"
+        assert [e.action for e in db.session.scalars(db.select(AuditEvent).where(
+            AuditEvent.action.like("group_session.%")).order_by(AuditEvent.id))] == [
+            "group_session.cancel", "group_session.reinstate"]
+    again = client.client.post(f"/groups/sessions/{session_id}/reinstate", data={"csrf_token": client.token},
+                               follow_redirects=True)
+    assert "Träffen är inte inställd." in again.get_data(as_text=True)
+
+
 def test_close_needs_the_evaluation_and_archive_needs_closing(app, factory):
     ids = make_group(app, factory)
     with app.test_request_context():
@@ -165,6 +187,7 @@ def test_pages_an_outsider_gets_404_a_leader_of_another_group_403_or_404(app, fa
         session_id = ids["sessions"][1]
     urls = [("GET", f"/groups/{ids['group']}/edit"), ("POST", f"/groups/{ids['group']}/edit"),
             ("POST", f"/groups/{ids['group']}/sessions"), ("POST", f"/groups/sessions/{session_id}/cancel"),
+            ("POST", f"/groups/sessions/{session_id}/reinstate"),
             ("POST", f"/groups/{ids['group']}/close"), ("POST", f"/groups/{ids['group']}/archive")]
     for email, expected in (("admin-c@example.org", 404), ("lena-b@example.org", 404),
                             ("lena-c@example.org", 404), ("sara-a@example.org", 403)):
