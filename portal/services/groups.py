@@ -107,9 +107,11 @@ def belongs_to(person, organisation):
 
 
 def may_supervise_for(person, organisation):
-    """True when ``organisation`` may assign ``person`` as a supervisor: today every active
-    supervisor of the program owner's pool, which is every active user with the role."""
-    return person is not None and person.has_role("supervisor")
+    """True when ``organisation`` may assign ``person`` as a supervisor: any supervisor of the
+    program owner's pool (``platform.in_pool``), whatever organisation runs the group."""
+    from portal.services.platform import in_pool
+
+    return in_pool(person)
 
 
 def check_people(organisation, uploader, co_leader, technical_assistant=None, supervisors=()):
