@@ -100,6 +100,8 @@ def build_world(app, factory):
         booster = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 3, 10), term="VT 2026",
                                  title="Vårträff", created_by_id=ids["admin"])
         db.session.add_all([recert, booster])
+        admin = db.session.get(User, ids["admin"])
+        admin.roles = [*admin.roles, "platform_admin"]  # as `make run`'s first user
         db.session.commit()
         group, program = ids["group"], sessions[1].group.program_id
         urls = [
@@ -112,10 +114,13 @@ def build_world(app, factory):
             f"/certification/leaders/{ids['uploader']}", f"/certification/groups/{group}/leaders/{ids['uploader']}",
             f"/certification/{recert.id}/review",
             "/admin/users", "/admin/users/new", f"/admin/users/{ids['uploader']}", "/admin/groups",
-            "/admin/organisations", "/admin/programs", f"/admin/programs/{program}", "/admin/recordings",
+            "/admin/organisations", "/admin/programs", "/admin/recordings",
             "/admin/retention", f"/admin/retention/recordings/{ids['recordings'][2]}/delete",
             f"/admin/withdrawals/{sessions[8].id}/delete", "/admin/exports", "/admin/audit",
             "/admin/boosters", f"/admin/boosters/{booster.id}",
+            # the platform administrator's pages (issue 18): the admin is also the platform administrator
+            "/platform/organisations", f"/platform/organisations/{ids['org']}", "/platform/programs",
+            "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
         ]
     return ids, urls
 

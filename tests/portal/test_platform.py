@@ -238,3 +238,47 @@ def test_the_role_watches_no_film_and_others_do_not_enter_the_platform(app, fact
     page = supervisor.get("/groups/").get_data(as_text=True)
     assert "Grupp b" in page and "Grupp c" not in page
     assert supervisor.get(f"/groups/{other['group']}").status_code == 404
+
+
+def test_the_api_for_organisations_and_programs(app, factory, mail_server, run_jobs):
+    ids = make_group(app, factory)
+    _admin_id, client = platform_admin(app, factory)
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    call = lambda method, path, **kw: client.open(f"/api/v1{path}", method=method,  # noqa: E731
+                                                  headers={"X-CSRFToken": token}, **kw)
+    created = call("POST", "/organisations", json={"name": "Lunds kommun", "admin_name": "Lars",
+                                                    "admin_email": "lars@lund.example.org"})
+    assert created.status_code == 201, created.get_json()
+    org_id = created.get_json()["id"]
+    run_jobs()
+    assert "lars@lund.example.org" in [m["To"] for m in mail_server.messages]
+    assert call("POST", "/organisations", json={"name": "Lunds kommun", "admin_name": "X",
+                                                 "admin_email": "x@example.org"}).status_code == 422
+    renamed = call("PATCH", f"/organisations/{org_id}", json={"name": "Lund", "active": False})
+    assert renamed.get_json() == {"id": org_id, "name": "Lund", "details": "", "active": False}
+    assert "Lund" in [o["name"] for o in call("GET", "/organisations").get_json()["organisations"]]
+
+    program_id = next(p["id"] for p in call("GET", "/programs").get_json()["programs"]
+                      if p["key"] == "connect-parents")
+    bad = call("PATCH", f"/programs/{program_id}", json={"session_titles": [1, 2]})
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "session_titles"
+    bad = call("PATCH", f"/programs/{program_id}", json={"comment_categories": [{"code": "Bad Code", "label": "x"}]})
+    assert bad.status_code == 422
+    new = call("PATCH", f"/programs/{program_id}", json={"min_participants": 5,
+                                                         "comment_categories": [{"code": "alliance", "label": "A"}]})
+    assert new.status_code == 200
+    body = new.get_json()
+    assert (body["version"], body["min_participants"], body["current"]) == (2, 5, True) and body["id"] != program_id
+    assert body["comment_categories"] == [{"code": "alliance", "label": "A", "color": "#475569"}]
+    assert call("PATCH", f"/programs/{program_id}", json={"min_participants": 4}).status_code == 422  # old version
+    made = call("POST", "/programs", json={"key": "stodgrupp", "name": "Stödgrupp", "session_titles": ["Ett"]})
+    assert made.status_code == 201 and made.get_json()["version"] == 1
+
+    # an organisation admin reads the catalogue and changes nothing
+    admin = login(app, "admin-a@example.org")
+    admin_token = csrf_from(admin.get("/").get_data(as_text=True))
+    assert admin.get("/api/v1/programs").status_code == 200
+    for method, path in (("GET", "/organisations"), ("POST", "/organisations"), ("POST", "/programs"),
+                         ("PATCH", f"/organisations/{ids['org']}"), ("PATCH", f"/programs/{body['id']}")):
+        answer = admin.open(f"/api/v1{path}", method=method, json={}, headers={"X-CSRFToken": admin_token})
+        assert answer.status_code == 403, (method, path)
