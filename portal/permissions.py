@@ -265,8 +265,9 @@ def require_view_certificate(certification):
 
 
 def can_view_register(user):
-    """The register of certified leaders: admins see their organisation's, leaders their own entry."""
-    return is_admin(user) or is_leader(user)
+    """The register of certified leaders: admins see their organisation's, platform
+    administrators every organisation's, leaders their own entry."""
+    return is_admin(user) or is_platform_admin(user) or is_leader(user)
 
 
 def can_manage_booster(user, meeting):

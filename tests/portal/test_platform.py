@@ -282,3 +282,24 @@ def test_the_api_for_organisations_and_programs(app, factory, mail_server, run_j
                          ("PATCH", f"/organisations/{ids['org']}"), ("PATCH", f"/programs/{body['id']}")):
         answer = admin.open(f"/api/v1{path}", method=method, json={}, headers={"X-CSRFToken": admin_token})
         assert answer.status_code == 403, (method, path)
+
+
+def test_the_register_and_overview_of_any_organisation(app, factory):
+    ids = make_group(app, factory, tag="b")
+    _admin_id, client = platform_admin(app, factory)
+    with app.app_context():
+        program = db.session.get(Group, ids["group"]).program_id
+        db.session.add(Certification(leader_id=ids["uploader"], organisation_id=ids["org"], program_id=program,
+                                     group_id=ids["group"], status="certified", valid_from=date(2026, 3, 1),
+                                     valid_until=date(2099, 3, 1)))
+        db.session.commit()
+    own = client.get("/certification/register").get_data(as_text=True)
+    assert "Lena b" not in own and 'id="organisation-filter"' in own
+    assert "Lena b" in client.get(f"/certification/register?organisation={ids['org']}").get_data(as_text=True)
+    assert "Kommun b" in client.get(f"/certification/overview?organisation={ids['org']}").get_data(as_text=True)
+    # an organisation admin's filter is ignored: always their own
+    admin = login(app, "admin-b@example.org")
+    with app.app_context():
+        owner = db.session.scalar(db.select(Organisation.id).where(Organisation.name == "Programägaren"))
+    page = admin.get(f"/certification/register?organisation={owner}").get_data(as_text=True)
+    assert "Lena b" in page and 'id="organisation-filter"' not in page
