@@ -4,6 +4,8 @@ supervisor of the program owner's pool (the least loaded one, which the form sug
 
 import re
 
+import pytest
+
 from portal.extensions import db
 from portal.models import Group, Organisation
 from portal.services import programs
@@ -12,6 +14,7 @@ from tests.e2e.conftest import login
 from tests.services import body_text
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_platform_administrator_starts_an_organisation_that_registers_a_group_with_a_pool_supervisor(
         page, live_server, app, factory, mail_server, run_jobs):
     with app.app_context():
