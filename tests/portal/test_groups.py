@@ -94,12 +94,12 @@ def test_the_service_refuses_people_of_another_organisation(app, factory):
         for extra in [{"technical_assistant": user("admin", other)}, {"supervisors": [user("admin", other)]}]:
             with pytest.raises(groups.GroupError):
                 groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
-                                    user("uploader"), user("co_leader"), "regular", **extra)
+                                    user("uploader"), user("co_leader"), "certification", **extra)
         with pytest.raises(groups.GroupError):
             groups.create_group(user("admin"), organisation, program, "Blandad", date(2026, 2, 1),
-                                user("uploader"), user("co_leader", other), "regular")
+                                user("uploader"), user("co_leader", other), "certification")
         group = groups.create_group(user("admin"), organisation, program, "Egen", date(2026, 2, 1),
-                                    user("uploader"), user("co_leader"), "regular",
+                                    user("uploader"), user("co_leader"), "certification",
                                     technical_assistant=user("admin"), supervisors=[user("supervisor", other)])
         assert group.technical_assistant_id == ids["admin"]
 
