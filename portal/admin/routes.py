@@ -8,6 +8,7 @@ from portal.admin import bp
 from portal.admin.forms import ConfirmForm, EconnectForm, UserCreateForm, UserRolesForm
 from portal.extensions import db
 from portal.models import User
+from portal.models.users import PLATFORM_ADMIN
 from portal.permissions import require_manage_user
 from portal.security import recent_auth_redirect
 from portal.services import accounts, certification, twofactor
@@ -59,7 +60,9 @@ def edit_user(user_id):
         if (again := recent_auth_redirect(url_for("admin.edit_user", user_id=user.id))) is not None:
             return again
         try:
-            accounts.change_roles(user, form.roles.data, actor=current_user)
+            # The platform administrator's role is not the organisation's to give or take: kept as it is.
+            kept = [role for role in user.roles if role == PLATFORM_ADMIN]
+            accounts.change_roles(user, [*form.roles.data, *kept], actor=current_user)
         except accounts.AccountError as error:
             flash(str(error), "error")
         else:

@@ -303,3 +303,24 @@ def test_the_register_and_overview_of_any_organisation(app, factory):
         owner = db.session.scalar(db.select(Organisation.id).where(Organisation.name == "Programägaren"))
     page = admin.get(f"/certification/register?organisation={owner}").get_data(as_text=True)
     assert "Lena b" in page and 'id="organisation-filter"' not in page
+
+
+def test_an_organisation_admin_neither_gives_nor_takes_the_platform_role(app, factory):
+    admin_id, client = platform_admin(app, factory)
+    page = client.get(f"/admin/users/{admin_id}").get_data(as_text=True)
+    assert "Metodgarant" in page and 'value="platform_admin"' not in page
+    answer = client.post(f"/admin/users/{admin_id}", data={"roles": ["admin", "leader"], "csrf_token": csrf_from(page)})
+    assert answer.status_code == 302
+    client = login(app, "metodgarant@example.org")  # a change of one's own roles ends one's sessions
+    leader_id = factory.user(("leader",), "liv@example.org", db_org(app, admin_id), name="Liv")
+    page = client.get(f"/admin/users/{leader_id}").get_data(as_text=True)
+    client.post(f"/admin/users/{leader_id}", data={"roles": ["leader", "platform_admin"],
+                                                    "csrf_token": csrf_from(page)})
+    with app.app_context():
+        assert db.session.get(User, admin_id).roles == ("admin", "leader", "platform_admin")
+        assert db.session.get(User, leader_id).roles == ("leader",)
+
+
+def db_org(app, user_id):
+    with app.app_context():
+        return db.session.get(User, user_id).organisation_id
