@@ -18,7 +18,8 @@ def invite(page, name, email, role_label):
 
 
 def test_admin_invites_and_leader_logs_in(page, live_server, factory, mail_server, run_jobs):
-    factory.user(roles=("admin",), email="admin@example.org", name="Anna Admin")
+    # as `make run`'s first user: also the platform administrator, who makes supervisors (issue 18)
+    factory.user(roles=("admin", "platform_admin"), email="admin@example.org", name="Anna Admin")
 
     login(page, "admin@example.org", PASSWORD)
     assert page.locator("html").get_attribute("lang") == "sv"
@@ -29,6 +30,7 @@ def test_admin_invites_and_leader_logs_in(page, live_server, factory, mail_serve
     assert page.get_by_text("Lena Ledare har skapats").is_visible()
     rows = page.locator("table tbody tr")
     assert rows.filter(has_text="Lena Ledare").get_by_text("Inbjuden").is_visible()
+    page.get_by_role("button", name="Meny").click()  # two areas' entries: the menu folds
     page.get_by_role("button", name="Logga ut").click()
 
     run_jobs()  # the worker delivers the queued invitation mails

@@ -324,3 +324,22 @@ def test_an_organisation_admin_neither_gives_nor_takes_the_platform_role(app, fa
 def db_org(app, user_id):
     with app.app_context():
         return db.session.get(User, user_id).organisation_id
+
+
+def test_only_the_platform_administrator_makes_supervisors(app, factory):
+    """The pool is the program owner's: an organisation admin neither gives nor takes the role."""
+    ids = make_group(app, factory)
+    client = login(app, "admin-a@example.org")
+    page = client.get(f"/admin/users/{ids['uploader']}").get_data(as_text=True)
+    assert 'value="supervisor"' not in page and 'value="supervisor"' not in client.get("/admin/users/new").get_data(
+        as_text=True)
+    token = csrf_from(page)
+    client.post(f"/admin/users/{ids['uploader']}", data={"roles": ["leader", "supervisor"], "csrf_token": token})
+    client.post(f"/admin/users/{ids['supervisor']}", data={"roles": ["leader"], "csrf_token": token})
+    answer = client.post("/admin/users/new", data={"name": "Sune", "email": "sune@example.org", "language": "sv",
+                                                   "roles": ["supervisor"], "csrf_token": token})
+    assert answer.status_code == 200  # refused: not a choice
+    with app.app_context():
+        assert db.session.get(User, ids["uploader"]).roles == ("leader",)
+        assert db.session.get(User, ids["supervisor"]).roles == ("leader", "supervisor")  # kept in the pool
+        assert db.session.scalar(db.select(User).where(User.email == "sune@example.org")) is None
