@@ -24,6 +24,11 @@ def upgrade():
     with op.batch_alter_table('user_roles', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_user_roles_role'), type_='check')
         batch_op.create_check_constraint(batch_op.f('ck_user_roles_role'), sa.text(ROLES_AFTER))
+    # `make run`'s first user, the oldest admin, becomes the platform administrator too.
+    conn = op.get_bind()
+    first = conn.execute(sa.text("SELECT MIN(user_id) FROM user_roles WHERE role = 'admin'")).scalar()
+    if first is not None:
+        conn.execute(sa.text("INSERT INTO user_roles (user_id, role) VALUES (:id, 'platform_admin')"), {"id": first})
     with op.batch_alter_table('organisations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False))
     # Existing programs become version 1 of themselves; groups keep pointing at them.

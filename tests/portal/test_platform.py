@@ -343,3 +343,40 @@ def test_only_the_platform_administrator_makes_supervisors(app, factory):
         assert db.session.get(User, ids["uploader"]).roles == ("leader",)
         assert db.session.get(User, ids["supervisor"]).roles == ("leader", "supervisor")  # kept in the pool
         assert db.session.scalar(db.select(User).where(User.email == "sune@example.org")) is None
+
+
+def test_existing_data_migrates(database_url, redis_server, tmp_path):
+    """Today's admins stay organisation admins; the oldest admin (`make run`'s first user) also
+    becomes the platform administrator; programs become version 1 of themselves."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from tests.conftest import make_config
+
+    app = create_app(make_config(database_url, redis_server.url, tmp_path))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="0015_cert_rules")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO organisations (id, name, created_at) VALUES (1, 'Min organisation', "
+                                 "CURRENT_TIMESTAMP)"))
+            for user_id, role in ((1, "admin"), (2, "admin"), (3, "supervisor")):
+                conn.execute(sa.text("INSERT INTO users (id, email, name, organisation_id, language, active, "
+                                     "security_stamp, created_at) VALUES (:id, :email, 'X', 1, 'sv', true, 's', "
+                                     "CURRENT_TIMESTAMP)"), {"id": user_id, "email": f"u{user_id}@example.org"})
+                conn.execute(sa.text("INSERT INTO user_roles (user_id, role) VALUES (:id, :role)"),
+                             {"id": user_id, "role": role})
+        upgrade()
+        roles = {(u.id, u.roles) for u in db.session.scalars(db.select(User))}
+        assert roles == {(1, ("admin", "platform_admin")), (2, ("admin",)), (3, ("supervisor",))}
+        assert {(p.version, p.superseded_at) for p in db.session.scalars(db.select(Program))} == {(1, None)}
+        assert db.session.get(Organisation, 1).active is True
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()  # leave the schema for the other tests of this session
+        db.engine.dispose()
