@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from portal.extensions import db
 from portal.models import GroupSupervisor, Organisation, User
@@ -93,8 +94,6 @@ def workloads(today=None):
 def supervisor_choices():
     """The group form's supervisor choices: the pool, least loaded first, each with its workload;
     and the suggested one (the least loaded), or None."""
-    from flask_babel import ngettext
-
     rows = workloads()
     choices = [(w.supervisor.id, "%s (%s, %s)" % (
         w.supervisor.name, ngettext("%(num)d film waiting", "%(num)d films waiting", w.films_waiting),

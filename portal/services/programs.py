@@ -1,9 +1,14 @@
 """Programs as data: the seeded three, and the session plan a program gives a group."""
 
+import re
 from datetime import timedelta
 
+from flask_babel import gettext as _
+
 from portal.extensions import db
-from portal.models import Program
+from portal.models import Certification, Group, Program
+from portal.models.base import utcnow
+from portal.services import audit
 
 PRINCIPLES = [f"Principsession {n}" for n in range(1, 10)]
 INFO_MEETING_TITLE = "Informationsträff"
@@ -59,8 +64,6 @@ def current_programs():
 
 def _checked(values):
     """``values`` cleaned. :raise ProgramError: on an empty name, no sessions or a number out of range."""
-    from flask_babel import gettext as _
-
 
     values = {key: value for key, value in values.items() if key in RULES}
     if "name" in values:
@@ -84,12 +87,6 @@ def create_program(key, values, actor):
     """Add a program to the catalogue (version 1); audited. The caller commits.
 
     :raise ProgramError: on a missing or taken key, or values :func:`_checked` refuses."""
-    import re
-
-    from flask_babel import gettext as _
-
-    from portal.services import audit
-
     key = (key or "").strip().lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", key):
         raise ProgramError(_("Enter a short key of lower-case letters, digits and hyphens."), field="key")
@@ -107,8 +104,6 @@ def create_program(key, values, actor):
 
 
 def _check_sizes(program):
-    from flask_babel import gettext as _
-
 
     if (program.group_size_min or 8) > (program.group_size_max or 16):
         raise ProgramError(_("The smallest group size is larger than the largest. Swap the two numbers and save "
@@ -117,8 +112,6 @@ def _check_sizes(program):
 
 def in_use(program):
     """True when a group or a certification refers to this version."""
-    from portal.models import Certification, Group
-
     return bool(db.session.scalar(db.select(db.exists().where(Group.program_id == program.id)))
                 or db.session.scalar(db.select(db.exists().where(Certification.program_id == program.id))))
 
@@ -129,11 +122,6 @@ def update_program(program, values, actor):
     with. Returns the current version; audited. The caller commits.
 
     :raise ProgramError: for a superseded version, or values :func:`_checked` refuses."""
-    from flask_babel import gettext as _
-
-    from portal.models.base import utcnow
-    from portal.services import audit
-
     if program.superseded_at is not None:
         raise ProgramError(_("This is an old version of the program: edit the current one."))
     values = _checked(values)
