@@ -42,6 +42,7 @@ def create_app(config=None):
     from portal.groups import bp as groups_bp
     from portal.main import bp as main_bp
     from portal.notices import bp as notices_bp
+    from portal.platform import bp as platform_bp
     from portal.review import bp as review_bp
     from portal.storage_local import bp as storage_local_bp
     from portal.uploads import bp as uploads_bp
@@ -52,6 +53,7 @@ def create_app(config=None):
     app.register_blueprint(auth_bp)
     app.register_blueprint(groups_bp, url_prefix="/groups")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(platform_bp, url_prefix="/platform")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(storage_local_bp)
     app.register_blueprint(uploads_bp)

@@ -67,8 +67,8 @@ def create_token_command(email, name):
 @click.option("--organisation", envvar="PORTAL_ORGANISATION_NAME", default=DEFAULT_ORGANISATION, show_default=True,
               help="Name of the first organisation (printed on its certificates; admins can rename it).")
 def bootstrap_command(admin_email, admin_password, organisation):
-    """Apply migrations; on the first run create the first organisation and its admin (password
-    generated if not given)."""
+    """Apply migrations; on the first run create the first organisation and its first user, a
+    platform administrator and the organisation's admin (password generated if not given)."""
     upgrade()
     if db.session.scalar(db.select(User.id).limit(1)) is not None:
         click.echo("Database ready; existing accounts kept.")
@@ -83,11 +83,11 @@ def bootstrap_command(admin_email, admin_password, organisation):
         raise click.ClickException(
             f"PORTAL_ADMIN_PASSWORD must be at least {current_app.config['PASSWORD_MIN_LENGTH']} characters.")
     try:
-        accounts.create_user(admin_email, "Administratör", ["admin"], org, password=password)
+        accounts.create_user(admin_email, "Administratör", ["admin", "platform_admin"], org, password=password)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created the first administrator: {admin_email}, of {name}")
+    click.echo(f"Created the first administrator: {admin_email}, platform administrator and admin of {name}")
     if generated:
         click.echo(f"Generated password (shown only this once): {password}")
 

@@ -6,7 +6,7 @@ Objects a user may not know exist answer 404; areas a user may not enter answer 
 from flask import abort
 from flask_login import current_user
 
-from portal.models.users import ADMIN, LEADER, SUPERVISOR
+from portal.models.users import ADMIN, LEADER, PLATFORM_ADMIN, SUPERVISOR
 
 
 def is_admin(user):
@@ -22,6 +22,18 @@ def is_supervisor(user):
 def is_leader(user):
     """True for an active user holding the leader role."""
     return user.is_authenticated and user.has_role(LEADER)
+
+
+def is_platform_admin(user):
+    """True for an active platform administrator (metodgarant): organisations, programs and the
+    supervisor pool. The role alone watches no film (see ``can_watch_recording``)."""
+    return user.is_authenticated and user.has_role(PLATFORM_ADMIN)
+
+
+def require_platform_admin():
+    """:raise 403: unless the current user is a platform administrator."""
+    if not is_platform_admin(current_user):
+        abort(403)
 
 
 def can_manage_user(actor, user):
@@ -267,8 +279,9 @@ def require_view_certificate(certification):
 
 
 def can_view_register(user):
-    """The register of certified leaders: admins see their organisation's, leaders their own entry."""
-    return is_admin(user) or is_leader(user)
+    """The register of certified leaders: admins see their organisation's, platform
+    administrators every organisation's, leaders their own entry."""
+    return is_admin(user) or is_platform_admin(user) or is_leader(user)
 
 
 def can_manage_booster(user, meeting):

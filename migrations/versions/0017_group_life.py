@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_group_life'
-down_revision = '0015_cert_rules'
+down_revision = '0016_platform_pool'
 branch_labels = None
 depends_on = None
 

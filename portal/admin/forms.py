@@ -7,8 +7,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 
 def role_choices():
-    return [("leader", _l("Group leader")), ("supervisor", _l("Supervisor")),
-            ("admin", _l("Administrator"))]
+    """The roles an admin gives. Supervisors belong to the program owner's pool (issue 18): only a
+    platform administrator makes one."""
+    from flask_login import current_user
+
+    from portal.permissions import is_platform_admin
+
+    pool = [("supervisor", _l("Supervisor"))] if is_platform_admin(current_user) else []
+    return [("leader", _l("Group leader")), *pool, ("admin", _l("Administrator"))]
 
 
 def language_choices():

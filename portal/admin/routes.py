@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm, EconnectForm, UserCreateForm, UserRolesForm
+from portal.admin.forms import ConfirmForm, EconnectForm, UserCreateForm, UserRolesForm, role_choices
 from portal.extensions import db
 from portal.models import User
 from portal.permissions import require_manage_user
@@ -59,7 +59,11 @@ def edit_user(user_id):
         if (again := recent_auth_redirect(url_for("admin.edit_user", user_id=user.id))) is not None:
             return again
         try:
-            accounts.change_roles(user, form.roles.data, actor=current_user)
+            # Roles the form does not offer (platform administrator; supervisor, which is the pool's)
+            # are not the organisation admin's to give or take: kept as they are.
+            offered = {value for value, _label in role_choices()}
+            kept = [role for role in user.roles if role not in offered]
+            accounts.change_roles(user, [*form.roles.data, *kept], actor=current_user)
         except accounts.AccountError as error:
             flash(str(error), "error")
         else:

@@ -2,6 +2,7 @@
 
 from portal.api.openapi_comments import COMMENT_PATHS, COMMENT_SCHEMAS
 from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
+from portal.api.openapi_platform import PLATFORM_PATHS, PLATFORM_SCHEMAS
 from portal.api.openapi_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
 
 ERROR = {
@@ -23,7 +24,7 @@ USER = {
         "id": {"type": "integer"},
         "email": {"type": "string"},
         "name": {"type": "string"},
-        "roles": {"type": "array", "items": {"enum": ["admin", "supervisor", "leader"]}},
+        "roles": {"type": "array", "items": {"enum": ["admin", "supervisor", "leader", "platform_admin"]}},
         "organisation_id": {"type": "integer"},
         "language": {"enum": ["sv", "en"]},
     },
@@ -44,7 +45,8 @@ def build_spec():
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
-            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS},
+            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS,
+                        **PLATFORM_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -63,5 +65,6 @@ def build_spec():
             **GROUP_PATHS,
             **UPLOAD_PATHS,
             **COMMENT_PATHS,
+            **PLATFORM_PATHS,
         },
     }

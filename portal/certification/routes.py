@@ -1,7 +1,7 @@
 """Views of the certification blueprint: thin, the rules live in portal.services.certification,
 the decisions in portal.services.certification_decisions and the checks in portal.permissions."""
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,12 +17,12 @@ from portal.certification.forms import (
 from portal.errors import Refused
 from portal.extensions import db
 from portal.groups.forms import purpose_choices
-from portal.models import Certification, Group, Recording, User
+from portal.models import Certification, Group, Organisation, Recording, User
 from portal.models.certification import PENDING
 from portal.services import certificate as certificate_pdf
 from portal.services import certification as rules
 from portal.services import certification_decisions as decisions
-from portal.services import certification_overview, recordings, supervision
+from portal.services import certification_overview, platform, recordings, supervision
 
 
 @bp.context_processor
@@ -172,25 +172,42 @@ def register():
     if not permissions.can_view_register(current_user):
         abort(403)
     today = rules.today()
-    if permissions.is_admin(current_user):
-        rows = rules.certified_register(current_user.organisation_id, today)
+    everyone = permissions.is_admin(current_user) or permissions.is_platform_admin(current_user)
+    if everyone:
+        rows = rules.certified_register(_organisation().id, today)
     else:
         own = rules.status(current_user, today)
         rows = [(current_user, own)] if own.certification is not None else []
-    return render_template("certification/register.html", rows=rows, today=today,
-                           everyone=permissions.is_admin(current_user))
+    return render_template("certification/register.html", rows=rows, today=today, everyone=everyone,
+                           **_organisations())
+
+
+def _organisation():
+    """The organisation whose register or overview is shown: the user's own; a platform
+    administrator chooses any with ``?organisation=<id>``. :raise 404: for an unknown one."""
+    chosen = request.args.get("organisation", type=int)
+    if chosen and permissions.is_platform_admin(current_user):
+        return db.get_or_404(Organisation, chosen)
+    return current_user.organisation
+
+
+def _organisations():
+    """The shown organisation and, for a platform administrator, every one to choose from."""
+    chooser = permissions.is_platform_admin(current_user)
+    return {"organisation": _organisation(), "all_organisations": platform.organisations() if chooser else []}
 
 
 @bp.route("/overview")
 def overview():
     """The admins' overview: leaders by stage, running groups, missing evaluations, the
     supervisors' workload and recertifications by month. :raise 403: for non-admins."""
-    permissions.require_admin()
+    if not (permissions.is_admin(current_user) or permissions.is_platform_admin(current_user)):
+        abort(403)
     today = rules.today()
-    data = certification_overview.overview(current_user.organisation_id, today)
+    data = certification_overview.overview(_organisation().id, today)
     bars = certification_overview.bars
     charts = {"stages": bars([(text, count) for _stage, text, count in data.stages]),
               "workload": bars([(w.supervisor.name, w.waiting) for w in data.workload]),
               "due": bars(data.due), "done": bars(data.done)}
     return render_template("certification/overview.html", data=data, today=today, charts=charts,
-                           purposes=dict(purpose_choices()))
+                           purposes=dict(purpose_choices()), **_organisations())

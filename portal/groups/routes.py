@@ -23,7 +23,7 @@ from portal.groups.forms import (
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, film_state, group_life, groups
+from portal.services import consent, film_state, group_life, groups, platform, programs
 from portal.services import recordings as recording_service
 from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
@@ -50,12 +50,12 @@ def index():
 
 def _fill_choices(form):
     org_id = current_user.organisation_id
-    form.program.choices = [(p.id, p.name) for p in db.session.scalars(db.select(Program).order_by(Program.name))]
+    form.program.choices = [(p.id, p.name) for p in programs.current_programs()]
     leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
     form.uploader.choices = leaders
     form.co_leader.choices = leaders
     form.technical_assistant.choices = [(0, _("None"))] + [(u.id, u.name) for u in groups.people(org_id)]
-    form.supervisors.choices = [(u.id, u.name) for u in groups.people(org_id, "supervisor")]
+    form.supervisors.choices, form.suggested_supervisor = platform.supervisor_choices()  # the program owner's pool
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -17,12 +17,18 @@ CONSENT_METHODS = ("paper", "digital", "oral_on_film")
 
 
 class Program(db.Model):
-    """A group program's template: its sessions and the numbers that govern certification."""
+    """A group program's template: its sessions and the numbers that govern certification.
+
+    One row per version: editing a program that groups already use adds a new version (same
+    ``key``, ``version`` + 1) and marks the old one superseded, so a running group keeps the
+    rules it started with (portal.services.programs.update_program)."""
 
     __tablename__ = "programs"
 
     id = db.Column(db.Integer, primary_key=True)
-    key = db.Column(db.String(40), nullable=False, unique=True)
+    key = db.Column(db.String(40), nullable=False)
+    version = db.Column(db.Integer, nullable=False, default=1, server_default="1")
+    superseded_at = db.Column(db.DateTime(timezone=True))
     name = db.Column(db.String(200), nullable=False)
     has_info_meeting = db.Column(db.Boolean, nullable=False, default=True)
     session_titles = db.Column(db.JSON, nullable=False, default=list)  # principle sessions 1..n
@@ -36,9 +42,13 @@ class Program(db.Model):
     requires_technical_assistant = db.Column(db.Boolean, nullable=False, default=False)
     # A principle session's film shorter than this does not count towards certification.
     min_film_minutes = db.Column(db.Integer, nullable=False, default=45, server_default="45")
+    # How long a session lasts, in minutes (a principle session: 2-2.5 hours with a break).
+    session_minutes = db.Column(db.Integer, nullable=False, default=150, server_default="150")
+
+    __table_args__ = (db.UniqueConstraint("key", "version", name="uq_programs_key_version"),)
 
     def __repr__(self):
-        return f"<Program {self.key}>"
+        return f"<Program {self.key} v{self.version}>"
 
 
 class GroupLeader(db.Model):

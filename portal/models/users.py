@@ -12,7 +12,10 @@ from portal.models.base import utcnow
 ADMIN = "admin"
 SUPERVISOR = "supervisor"
 LEADER = "leader"
-ROLES = (ADMIN, SUPERVISOR, LEADER)
+# The program owner's method guarantor (metodgarant): organisations, the program catalogue and
+# the supervisor pool, across organisations (issue 18).
+PLATFORM_ADMIN = "platform_admin"
+ROLES = (ADMIN, SUPERVISOR, LEADER, PLATFORM_ADMIN)
 
 
 def new_security_stamp():
@@ -45,6 +48,8 @@ class Organisation(db.Model):
     consent_text_version = db.Column(db.String(40))
     # Printed under the name on certificates: address, organisation number or the like.
     details = db.Column(db.String(300), nullable=False, default="", server_default="")
+    # A deactivated organisation's people cannot log in; its data stays (platform administrator).
+    active = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
 
     users = db.relationship("User", back_populates="organisation")
 
@@ -57,7 +62,7 @@ class UserRole(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role = db.Column(db.String(20), primary_key=True)
 
-    __table_args__ = (db.CheckConstraint("role IN ('admin', 'supervisor', 'leader')", name="role"),)
+    __table_args__ = (db.CheckConstraint("role IN ('admin', 'supervisor', 'leader', 'platform_admin')", name="role"),)
 
 
 class User(UserMixin, db.Model):
@@ -107,7 +112,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self):
-        return bool(self.active)
+        return bool(self.active) and (self.organisation is None or self.organisation.active is not False)
 
     def get_id(self):
         """Session id: user id plus security stamp, so a new stamp ends old sessions."""

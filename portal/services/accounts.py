@@ -95,7 +95,7 @@ def authenticate(email, password):
     """Return the active user with these credentials, or None; audits both outcomes."""
     user = db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
     ok = verify_password(user.password_hash if user else None, password or "")
-    if not ok or not user.active:
+    if not ok or not user.is_active:  # a deactivated organisation too
         audit.record("auth.login_failed", user, actor=None,
                      reason="inactive" if ok else "bad_credentials")
         return None

@@ -23,6 +23,7 @@ from portal.models.certification import CERTIFIED, INITIAL, NOT_YET, PENDING, RE
 from portal.models.recordings import FINISHED_OR_GONE, READY
 from portal.models.supervision import DONE, NOT_STARTED
 from portal.services import audit
+from portal.services.programs import lineage
 from portal.utils import timecode
 
 IN_TRAINING = "in_training"
@@ -75,11 +76,12 @@ def stage_of(certification, due, today, supervising=False):
 
 
 def latest_certification(leader, program_id=None):
-    """The leader's newest decided-certified certification (optionally in one program), or None."""
+    """The leader's newest decided-certified certification (optionally in one program, any of
+    its versions), or None."""
     query = (db.select(Certification).where(Certification.leader_id == leader.id, Certification.status == CERTIFIED)
              .order_by(Certification.valid_from.desc(), Certification.id.desc()))
     if program_id is not None:
-        query = query.where(Certification.program_id == program_id)
+        query = query.where(Certification.program_id.in_(lineage(program_id)))
     return db.session.scalars(query.limit(1)).first()
 
 

@@ -19,7 +19,7 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
-from portal.services import audit, mail
+from portal.services import audit, mail, platform
 from portal.services.certification import latest_certification
 from portal.services.programs import session_plan
 
@@ -116,9 +116,9 @@ def belongs_to(person, organisation):
 
 
 def may_supervise_for(person, organisation):
-    """True when ``organisation`` may assign ``person`` as a supervisor: today every active
-    supervisor of the program owner's pool, which is every active user with the role."""
-    return person is not None and person.has_role("supervisor")
+    """True when ``organisation`` may assign ``person`` as a supervisor: any supervisor of the
+    program owner's pool (``platform.in_pool``), whatever organisation runs the group."""
+    return platform.in_pool(person)
 
 
 def check_people(organisation, uploader, co_leader, technical_assistant=None, supervisors=()):

@@ -18,7 +18,8 @@ def invite(page, name, email, role_label):
 
 
 def test_admin_invites_and_leader_logs_in(page, live_server, factory, mail_server, run_jobs):
-    factory.user(roles=("admin",), email="admin@example.org", name="Anna Admin")
+    # as `make run`'s first user: also the platform administrator, who makes supervisors (issue 18)
+    factory.user(roles=("admin", "platform_admin"), email="admin@example.org", name="Anna Admin")
 
     login(page, "admin@example.org", PASSWORD)
     assert page.locator("html").get_attribute("lang") == "sv"

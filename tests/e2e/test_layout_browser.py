@@ -80,6 +80,7 @@ def build_world(app, factory):
     session confirmed and waiting for its film, a session blocked by a withdrawal, a recertification waiting for its
     review and a booster meeting. Returns the URLs of every page, with real ids."""
     ids = complete_group(app, factory, tag="a", filmed=8, supervised=3)
+    factory.user(("platform_admin",), "maja@example.org", factory.organisation("Programägaren"), name="Maja M")
     with app.app_context():
         leader = db.session.get(User, ids["uploader"])
         supervisor = db.session.get(User, ids["supervisor"])
@@ -113,10 +114,13 @@ def build_world(app, factory):
             f"/certification/leaders/{ids['uploader']}", f"/certification/groups/{group}/leaders/{ids['uploader']}",
             f"/certification/{recert.id}/review",
             "/admin/users", "/admin/users/new", f"/admin/users/{ids['uploader']}", "/admin/groups",
-            "/admin/organisations", "/admin/programs", f"/admin/programs/{program}", "/admin/recordings",
+            "/admin/organisations", "/admin/programs", "/admin/recordings",
             "/admin/retention", f"/admin/retention/recordings/{ids['recordings'][2]}/delete",
             f"/admin/withdrawals/{sessions[8].id}/delete", "/admin/exports", "/admin/audit",
             "/admin/boosters", f"/admin/boosters/{booster.id}",
+            # the platform administrator's pages (issue 18), seen by the "platform" role
+            "/platform/organisations", f"/platform/organisations/{ids['org']}", "/platform/programs",
+            "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
         ]
     return ids, urls
 
@@ -199,7 +203,7 @@ def focus_shown_everywhere(tab):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("role", ["anonymous", "leader", "supervisor", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "leader", "supervisor", "admin", "platform"])
 def test_every_page_fits_every_size_and_passes_axe(browser, live_server, app, factory, role):
     ids, urls = build_world(app, factory)
     context = browser.new_context(base_url=live_server.url, locale="sv-SE", viewport=SIZES["desktop"])
@@ -211,7 +215,7 @@ def test_every_page_fits_every_size_and_passes_axe(browser, live_server, app, fa
     try:
         if role != "anonymous":
             email = {"leader": "lena-a@example.org", "supervisor": "sara-a@example.org",
-                     "admin": "admin-a@example.org"}[role]
+                     "admin": "admin-a@example.org", "platform": "maja@example.org"}[role]
             login(tab, email, PASSWORD)
             tab.wait_for_url(lambda u: "/login" not in u)
         visited = [url for url in (ANONYMOUS_URLS if role == "anonymous" else urls) if check(tab, url, seen, problems)]
@@ -219,7 +223,7 @@ def test_every_page_fits_every_size_and_passes_axe(browser, live_server, app, fa
             screenshots(tab, role)
     finally:
         context.close()
-    assert len(visited) >= {"anonymous": 4, "leader": 12, "supervisor": 12, "admin": 14}[role], visited
+    assert len(visited) >= {"anonymous": 4, "leader": 12, "supervisor": 12, "admin": 14, "platform": 12}[role], visited
     assert problems == [], "\n".join(problems)
     assert errors == [], errors
 

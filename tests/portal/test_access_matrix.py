@@ -64,7 +64,7 @@ def make_objects(app, factory, tag, org_id=None):
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
-                  "meeting_id": meeting.id, "token_id": api_token.id}
+                  "meeting_id": meeting.id, "token_id": api_token.id, "organisation_id": ids["org"]}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
         values["withdrawal_id"] = withdrawal.id
     return values, emails
@@ -85,9 +85,14 @@ def call(client, token, method, path):
     return client.open(path, method=method)
 
 
+def platform_area(endpoint):
+    """The platform administrator's pages and API (issue 18): closed as a whole to every other role."""
+    return endpoint.startswith("platform.") or endpoint == "api.update_organisation"
+
+
 def area_forbidden(endpoint, role):
     """Areas closed to a role as a whole answer 403 before any object is looked up."""
-    return endpoint.startswith("admin.") and role != "admin"
+    return (endpoint.startswith("admin.") and role != "admin") or platform_area(endpoint)
 
 
 def test_every_foreign_object_answers_404_for_every_role(app, factory):
@@ -164,8 +169,36 @@ def test_writes_that_name_another_organisations_people_are_refused(app, factory)
 
     # the control: the organisation's own people and a supervisor of the program owner's pool
     client, token = login(app, people["admin"])
-    answer = client.post("/api/v1/groups", json={**base, "technical_assistant_id": a["admin"],
+    answer = client.post("/api/v1/groups", json={**base, "purpose": "certification",  # Leo is not certified yet
+                                                 "technical_assistant_id": a["admin"],
                                                  "supervisor_ids": [b["sara"]]}, headers={"X-CSRFToken": token})
     assert answer.status_code == 201, answer.get_json()
     outsider, _token = login(app, people["admin"].replace("-a@", "-b@"))
     assert outsider.get(f"/api/v1/groups/{answer.get_json()['id']}").status_code == 404
+
+
+def test_the_platform_administrator_reaches_every_organisation_but_watches_no_film(app, factory):
+    """Issue 18: the platform administrator (not assigned to any group) reaches every
+    organisation's platform pages; every route that shows a film, its comments, its group or
+    its people answers 404 all the same, as for any stranger."""
+    foreign, _people = make_objects(app, factory, "b")
+    factory.user(("platform_admin", "admin"), "maja@example.org", factory.organisation("Programägaren"))
+    client, token = login(app, "maja@example.org")
+    rules = [r for r in app.url_map.iter_rules() if r.arguments and not (r.arguments & NOT_OBJECTS)]
+    failures, reached = [], 0
+    for rule in rules:
+        if rule.endpoint.startswith("static"):
+            continue
+        path = rule.build({arg: foreign.get(arg, SAMPLE.get(arg)) for arg in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            status = call(client, token, method, path).status_code
+            if rule.endpoint == "platform.remove_supervisor":  # user_id is a leader: not in the pool
+                assert status == 404, status
+            elif platform_area(rule.endpoint):
+                reached += status in (200, 302)
+                if status not in (200, 302):
+                    failures.append(f"{method} {path} ({rule.endpoint}): {status}, expected to reach it")
+            elif status != 404:
+                failures.append(f"{method} {path} ({rule.endpoint}): {status}")
+    assert reached >= 3
+    assert not failures, "\n".join(failures)

@@ -75,7 +75,8 @@ def test_deactivation_ends_sessions_at_once(app, factory):
 
 
 def test_role_change_is_saved_and_audited(app, client, auth, factory):
-    admin_id = factory.user(roles=("admin",), email="admin@example.org")
+    # the supervisor role is the pool's: a platform administrator gives it (issue 18)
+    admin_id = factory.user(roles=("admin", "platform_admin"), email="admin@example.org")
     with app.app_context():
         org_id = db.session.get(User, admin_id).organisation_id
     user_id = factory.user(organisation_id=org_id)

@@ -258,7 +258,7 @@ def test_bootstrap_names_the_first_organisation_from_the_setting(redis_server, t
     with app.app_context():
         admin = db.session.scalars(db.select(User)).one()
         assert (admin.email, admin.organisation.name, admin.roles) == ("metodgarant@example.org", "Region Skåne",
-                                                                       ("admin",))
+                                                                       ("admin", "platform_admin"))
     result = app.test_cli_runner().invoke(args=["portal", "create-user", "--email", "sara@example.org", "--name",
                                                 "Sara", "--role", "supervisor", "--password", "a long enough password"])
     assert result.exit_code == 0, result.output

@@ -217,8 +217,11 @@ def test_a_film_not_ready_or_blocked_by_a_withdrawal_is_not_playable(app, film, 
     assert api.call("GET", f"/recordings/{film['recording']}/comments").status_code == 404
 
 
-def test_admins_set_a_programs_own_categories(app, film):
-    from portal.models import Group, Program
+def test_the_platform_administrator_sets_a_programs_own_categories_for_groups_that_start_later(app, film):
+    """Issue 18: the program catalogue is the platform administrator's and versioned; the running
+    group keeps the categories it started with, the new version has the new ones."""
+    from portal.models import Group, Program, User
+    from portal.services import comments as comment_service
     from tests.conftest import AuthActions, csrf_from
 
     with app.app_context():
@@ -226,21 +229,30 @@ def test_admins_set_a_programs_own_categories(app, film):
         program = db.session.get(Program, program_id)
         form = {k: str(getattr(program, k)) for k in ("name", "min_participants", "group_size_min",
                                                           "group_size_max", "recert_years", "recert_groups",
-                                                          "recert_films", "min_film_minutes")}
+                                                          "recert_films", "min_film_minutes", "session_minutes")}
+        form["session_titles"] = "\n".join(program.session_titles)
+        key = program.key
+        admin_user = db.session.scalar(db.select(User).where(User.email == film["emails"]["admin"]))
+        admin_user.roles = [*admin_user.roles, "platform_admin"]
+        db.session.commit()
     admin = app.test_client()
     AuthActions(admin).login(film["emails"]["admin"])
-    page = admin.get(f"/admin/programs/{program_id}").get_data(as_text=True)
-    bad = admin.post(f"/admin/programs/{program_id}", data={
+    page = admin.get(f"/platform/programs/{program_id}").get_data(as_text=True)
+    bad = admin.post(f"/platform/programs/{program_id}", data={
         **form, "csrf_token": csrf_from(page), "comment_categories": "Bad Code | x"})
     assert bad.status_code == 200 and "Rad 1" in bad.get_data(as_text=True)
-    saved = admin.post(f"/admin/programs/{program_id}", data={
+    saved = admin.post(f"/platform/programs/{program_id}", data={
         **form, "csrf_token": csrf_from(page),
         "comment_categories": "alliance | Allians | #112233\nmentalizing | Mentalisering"})
     assert saved.status_code == 302
     sup = as_(app, film, "supervisor")
     categories = sup.call("GET", f"/recordings/{film['recording']}/comments").get_json()["categories"]
-    assert categories == [{"code": "alliance", "label": "Allians", "color": "#112233"},
-                          {"code": "mentalizing", "label": "Mentalisering", "color": "#475569"}]
-    assert post_comment(sup, film["recording"], category="alliance").status_code == 201
-    assert post_comment(sup, film["recording"], category="content").status_code == 422
-    assert "alliance | Allians | #112233" in admin.get(f"/admin/programs/{program_id}").get_data(as_text=True)
+    assert "alliance" not in [c["code"] for c in categories]  # the running group keeps its version
+    assert post_comment(sup, film["recording"], category="content").status_code == 201
+    with app.app_context():
+        current = db.session.scalar(db.select(Program).where(Program.key == key,
+                                                             Program.superseded_at.is_(None)))
+        assert current.version == 2 and current.id != program_id
+        assert [c["code"] for c in comment_service.categories_for(current)] == ["alliance", "mentalizing"]
+        current_id = current.id
+    assert "alliance | Allians | #112233" in admin.get(f"/platform/programs/{current_id}").get_data(as_text=True)

@@ -65,3 +65,30 @@ def test_non_admins_are_refused_on_every_admin_route(app, factory, role):
         data = {"csrf_token": token} if method != "GET" else None
         response = client.open(url_for_rule(rule), method=method, data=data)
         assert response.status_code == 403, (rule.rule, method)
+
+
+PLATFORM_RULES = [r for r in RULES if r[1].rule.startswith("/platform")]
+
+
+@pytest.mark.parametrize("role", ["leader", "supervisor", "admin"])
+def test_only_platform_administrators_enter_the_platform(app, factory, role):
+    """Issue 18: organisations, the program catalogue and the supervisor pool are the platform
+    administrator's; an organisation admin is refused like everyone else, and the role itself
+    reaches every platform page."""
+    factory.user(roles=(role,), email=f"{role}@example.org")
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login(f"{role}@example.org")
+    token = auth.csrf("/")
+    assert len(PLATFORM_RULES) >= 10, "the sweep found no platform routes"
+    for _endpoint, rule, method in PLATFORM_RULES:
+        data = {"csrf_token": token} if method != "GET" else None
+        assert client.open(url_for_rule(rule), method=method, data=data).status_code == 403, (rule.rule, method)
+
+    factory.user(roles=("platform_admin",), email="maja@example.org")
+    client = app.test_client()
+    AuthActions(client).login("maja@example.org")
+    for _endpoint, rule, method in PLATFORM_RULES:
+        if method == "GET":
+            status = client.get(url_for_rule(rule)).status_code
+            assert status in (200, 404), (rule.rule, status)  # 404: no program or organisation with id 1
