@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.groups import bp
 from portal.groups.forms import GroupEditForm, SessionAddForm
 from portal.models import Group, GroupSession, User
-from portal.services import group_life, groups
+from portal.services import group_life, groups, platform
 
 PEOPLE = ("uploader", "co_leader", "technical_assistant", "supervisors")
 
@@ -38,7 +38,10 @@ def _edit_form(group, fields):
         leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
         form.uploader.choices = form.co_leader.choices = leaders
         form.technical_assistant.choices = [(0, _("None"))] + [(u.id, u.name) for u in groups.people(org_id)]
-        form.supervisors.choices = [(u.id, u.name) for u in groups.people(org_id, "supervisor")]
+        pool, _suggested = platform.supervisor_choices()  # the program owner's pool, least loaded first
+        pooled = {user_id for user_id, _label in pool}
+        form.supervisors.choices = pool + [(r.user_id, r.user.name) for r in group.supervisor_rows
+                                           if r.user_id not in pooled]  # one who left the pool stays until unticked
     return form
 
 
