@@ -15,6 +15,7 @@ from typing import NamedTuple
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal import clock
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models import ConsentWithdrawal, Group, GroupSession, Participant, WithdrawalFilm
@@ -202,7 +203,7 @@ def session_state(group_session):
         found = session_withdrawal(group_session) if live else None
         if found is not None and found.active:
             return ConsentState("withdrawn", _("Consent withdrawn: playback stopped, the film is deleted on %(date)s",
-                                               date=found.delete_after.date().isoformat()))
+                                               date=clock.day(found.delete_after)))
         if group_session.recordings and not live:
             return ConsentState("withdrawn", _("Consent withdrawn: the film is deleted"))
         return ConsentState("withdrawn", _("Consent withdrawn: no film may be uploaded"))

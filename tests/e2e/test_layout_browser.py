@@ -10,7 +10,7 @@ writes screenshots of each role's main page at phone and desktop width there.
 """
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.models import Certification, GroupSession, Participant, Recording, User
 from portal.models.certification import BoosterMeeting
 from portal.services import comments, consent
+from portal.services import withdrawal as withdrawals
 from tests.certification_fixtures import complete_group
 from tests.conftest import PASSWORD
 from tests.e2e import test_upload_browser as uploads
@@ -77,8 +78,9 @@ def resize(tab, size):
 def build_world(app, factory):
     """One organisation with everything a page can show: a certification group with six
     consenting participants, ready films in sessions 1-8 (comments and a thread on the first), a
-    session confirmed and waiting for its film, a session blocked by a withdrawal, a recertification waiting for its
-    review and a booster meeting. Returns the URLs of every page, with real ids."""
+    session confirmed and waiting for its film, a session blocked by a registered withdrawal, a
+    recertification waiting for its review, the co-leader's valid certificate (its public verification
+    page) and a booster meeting. Returns the URLs of every page, with real ids."""
     ids = complete_group(app, factory, tag="a", filmed=8, supervised=3)
     factory.user(("platform_admin",), "maja@example.org", factory.organisation("Programägaren"), name="Maja M")
     with app.app_context():
@@ -89,23 +91,27 @@ def build_world(app, factory):
         participants = list(db.session.scalars(db.select(Participant).where(Participant.group_id == ids["group"])))
         consent.confirm_attendance(sessions[9], [p.id for p in participants], leader)
         consent.confirm_attendance(sessions[8], [participants[-1].id], leader)
-        consent.withdraw_consent(participants[-1], date(2026, 3, 1), leader)
+        withdrawal = withdrawals.register(participants[-1], date(2026, 3, 1), leader)
         film = db.session.get(Recording, ids["recordings"][1])
         first = comments.add_comment(supervisor, film, {"t_start": 75, "category": "strength", "body": "Bra start."})
         comments.add_comment(supervisor, film, {"t_start": 130, "t_end": 190, "category": "process",
                                                 "body": "Här tappar gruppen fokus. Vad hände?"})
         comments.add_comment(supervisor, film, {"parent_id": first.id, "body": "Tack!"})
+        group, program = ids["group"], sessions[1].group.program_id
         recert = Certification(leader_id=ids["co_leader"], organisation_id=ids["org"],
                                program_id=sessions[1].group.program_id, group_id=ids["group"], kind="recertification",
                                status="pending", films=[ids["recordings"][n] for n in (1, 2, 3)])
         booster = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 3, 10), term="VT 2026",
                                  title="Vårträff", created_by_id=ids["admin"])
-        db.session.add_all([recert, booster])
+        held = Certification(leader_id=ids["co_leader"], organisation_id=ids["org"], program_id=program,
+                             group_id=ids["group"], kind="initial", status="certified",
+                             decided_by_id=ids["supervisor"], decided_at=datetime(2024, 1, 10, tzinfo=UTC),
+                             valid_from=date(2024, 1, 10), valid_until=date(2027, 1, 10), films=[])
+        db.session.add_all([recert, booster, held])
         db.session.commit()
-        group, program = ids["group"], sessions[1].group.program_id
         urls = [
-            "/", "/notifications", "/settings", "/account/two-factor", "/account/confirm",
-            "/groups/", "/groups/new", f"/groups/{group}", f"/groups/{group}/edit",
+            "/", "/notifications", "/settings", "/account", "/account/two-factor", "/account/confirm",
+            "/groups/", "/groups/new", f"/groups/{group}", f"/groups/{group}/edit", f"/groups/{group}/consent",
             f"/groups/participants/{participants[0].id}",
             f"/groups/sessions/{sessions[2].id}/confirm", f"/sessions/{sessions[9].id}/upload",
             f"/sessions/{sessions[1].id}/upload",
@@ -117,7 +123,8 @@ def build_world(app, factory):
             "/admin/organisations", "/admin/programs", "/admin/recordings",
             "/admin/retention", f"/admin/retention/recordings/{ids['recordings'][2]}/delete",
             f"/admin/withdrawals/{sessions[8].id}/delete", "/admin/exports", "/admin/audit",
-            "/admin/boosters", f"/admin/boosters/{booster.id}",
+            "/admin/boosters", f"/admin/boosters/{booster.id}", "/admin/withdrawals",
+            f"/admin/withdrawals/{withdrawal.id}/annul", f"/verify/{held.verification_code}",
             # the platform administrator's pages (issue 18), seen by the "platform" role
             "/platform/organisations", f"/platform/organisations/{ids['org']}", "/platform/programs",
             "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
@@ -218,12 +225,16 @@ def test_every_page_fits_every_size_and_passes_axe(browser, live_server, app, fa
                      "admin": "admin-a@example.org", "platform": "maja@example.org"}[role]
             login(tab, email, PASSWORD)
             tab.wait_for_url(lambda u: "/login" not in u)
-        visited = [url for url in (ANONYMOUS_URLS if role == "anonymous" else urls) if check(tab, url, seen, problems)]
+            resize(tab, {"width": 1280, "height": 720})  # Playwright's default window: still the whole menu
+            if tab.locator(".nav-toggle").is_visible():
+                problems.append(f"{role}: the menu is folded at 1280 px")
+        public = ANONYMOUS_URLS + [url for url in urls if url.startswith("/verify/")]
+        visited = [url for url in (public if role == "anonymous" else urls) if check(tab, url, seen, problems)]
         if role in SCREENS and os.environ.get("SCREENS_DIR"):
             screenshots(tab, role)
     finally:
         context.close()
-    assert len(visited) >= {"anonymous": 4, "leader": 12, "supervisor": 12, "admin": 14, "platform": 12}[role], visited
+    assert len(visited) >= {"anonymous": 5, "leader": 12, "supervisor": 12, "admin": 14, "platform": 12}[role], visited
     assert problems == [], "\n".join(problems)
     assert errors == [], errors
 
@@ -278,7 +289,9 @@ def test_the_menu_never_wraps_and_is_a_keyboard_button_on_a_phone(page, live_ser
     assert toggle.get_attribute("aria-expanded") == "false" and not items.first.is_visible()
     assert page.evaluate("document.activeElement.className").startswith("nav-toggle")
     page.keyboard.press("Space")
-    nav.locator("[data-nav=settings]").click()
+    nav.locator("[data-nav=account]").click()
+    assert page.url.endswith("/account")
+    page.get_by_role("link", name="Välj hur du får aviseringar").click()  # notice settings live under Konto
     assert page.url.endswith("/settings")
 
 

@@ -78,6 +78,8 @@ def throttled(request, app, live_server):
         app.wsgi_app = gunicorn_like(app.wsgi_app)
         faulty = FaultyTcpProxy(live_server.port)
         base_url = faulty.url
+        # Signed part URLs are absolute on PUBLIC_URL: they must go through the proxy too.
+        app.config["PUBLIC_URL"] = faulty.url
     small_parts(app, part=PART)
     yield SimpleNamespace(backend=request.param, faulty=faulty, url=base_url, counting=counting)
     faulty.stop()
@@ -279,6 +281,20 @@ def stored_parts(app, session_id):
     return {p["number"]: p["size"] for p in listed}, expected
 
 
+def settled_parts(app, session_id, timeout=15):
+    """``stored_parts`` once storage has finished the parts it was writing: the same listing twice
+    in a row 0.1 s apart (however slow a loaded machine is). :raise TimeoutError: after ``timeout`` s."""
+    seen = [stored_parts(app, session_id)]
+
+    def settled():
+        time.sleep(0.1)
+        seen.append(stored_parts(app, session_id))
+        return seen[-1] == seen[-2]
+
+    wait_for(settled, timeout, "storage to finish the parts it had")
+    return seen[-1]
+
+
 def test_page_closed_mid_part_resumes_by_resending_only_torn_parts(browser, live_server, app, factory, tmp_path,
                                                                   throttled, fault_tally):
     """On a slow uplink the leader closes the page while parts are on their way, opens it again
@@ -311,9 +327,8 @@ def test_page_closed_mid_part_resumes_by_resending_only_torn_parts(browser, live
                 time.sleep(LINE_DOWN)  # before it has torn the closed tab's requests down
                 cut += faulty.cut()
                 faulty.on_bytes, faulty.stalled, faulty.rate, faulty.down = None, False, None, False
-                time.sleep(0.3)  # storage finishes what it had whole
+                stored, expected = settled_parts(app, ids["session"])  # storage finishes what it had whole
                 went_up = faulty.bytes_up - before
-                stored, expected = stored_parts(app, ids["session"])
                 torn_bytes = went_up - sum(stored.values())  # bytes of parts that never became whole
                 second = new_tab(first.context)  # the same browser, still logged in
                 sent = part_puts(app, second)

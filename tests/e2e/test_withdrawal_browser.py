@@ -1,7 +1,10 @@
 """A withdrawal of consent in a real browser: the leader sees the films it affects and can still
 cancel; once confirmed, playback of those films stops and the group page says when they go."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
 
 from portal.extensions import db
 from portal.models import GroupSession, Participant
@@ -27,8 +30,11 @@ def test_leader_sees_the_affected_films_then_confirms_the_withdrawal(page, live_
     page.get_by_role("button", name="Registrera återkallelse").click()
     page.get_by_role("button", name="Registrera återkallelsen").click()
 
-    deleted_on = (date.today() + timedelta(days=7)).isoformat()
-    assert f"de raderas {deleted_on}" in page.locator(".flash-success").inner_text()
+    # The day the films go, as the portal writes it: Stockholm's date, the Swedish way ("10 dec. 2026").
+    stockholm = datetime.now(ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    deleted_on = format_date(stockholm + timedelta(days=7), "medium", locale="sv")
+    assert page.locator(".flash-success").inner_text() == (
+        f"Återkallelsen är registrerad. Uppspelning av 1 film är stoppad; den raderas {deleted_on}.")
     with app.app_context():
         assert db.session.get(GroupSession, film["session"]).playback_blocked_at is not None
     page.goto(f"/groups/{film['group']}")
