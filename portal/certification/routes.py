@@ -1,7 +1,7 @@
 """Views of the certification blueprint: thin, the rules live in portal.services.certification,
 the decisions in portal.services.certification_decisions and the checks in portal.permissions."""
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,7 +22,7 @@ from portal.models.certification import PENDING
 from portal.services import certificate as certificate_pdf
 from portal.services import certification as rules
 from portal.services import certification_decisions as decisions
-from portal.services import certification_overview, recordings, supervision
+from portal.services import certification_overview, certification_register, paging, recordings, supervision
 
 
 @bp.context_processor
@@ -172,12 +172,14 @@ def register():
     if not permissions.can_view_register(current_user):
         abort(403)
     today = rules.today()
+    q = paging.search_term(request.args.get("q"))
     if permissions.is_admin(current_user):
-        rows = rules.certified_register(current_user.organisation_id, today)
+        rows = certification_register.register_page(current_user.organisation_id, today, q,
+                                                    paging.page_number(request.args.get("page")))
     else:
         own = rules.status(current_user, today)
         rows = [(current_user, own)] if own.certification is not None else []
-    return render_template("certification/register.html", rows=rows, today=today,
+    return render_template("certification/register.html", rows=rows, today=today, q=q,
                            everyone=permissions.is_admin(current_user))
 
 

@@ -18,12 +18,13 @@ from portal.groups.forms import (
     GroupConsentForm,
     GroupForm,
     ParticipantForm,
+    ParticipantsForm,
     SessionDateForm,
     WithdrawForm,
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, film_state, groups
+from portal.services import accounts, bulk, consent, film_state, groups, paging
 from portal.services import recordings as recording_service
 from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
@@ -39,8 +40,10 @@ def _get(model, object_id, manage=False):
 
 @bp.route("/")
 def index():
-    """The groups the user may see."""
-    return render_template("groups/list.html", groups=groups.visible_groups(current_user))
+    """The groups the user may see, searched by title or program and paged."""
+    q = paging.search_term(request.args.get("q"))
+    page = groups.visible_groups_page(current_user, q, paging.page_number(request.args.get("page")))
+    return render_template("groups/list.html", groups=page, q=q)
 
 
 def _fill_choices(form):
@@ -128,6 +131,28 @@ def add_participant(group_id):
     else:
         flash(_("Enter a code for the participant."), "error")
     return redirect(url_for("groups.show", group_id=group.id) + "#participants")
+
+
+@bp.route("/<int:group_id>/participants/many", methods=["GET", "POST"])
+def add_participants(group_id):
+    """Register several participants from a pasted list of codes; nothing is saved while a line
+    is wrong, and each wrong line says why. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = ParticipantsForm()
+    outcome = None
+    if form.validate_on_submit():
+        try:
+            outcome = bulk.add_participants(group, form.codes.data, current_user)
+        except accounts.AccountError as error:
+            flash(str(error), "error")
+        else:
+            if outcome.done:
+                db.session.commit()
+                flash(ngettext("%(num)d participant is registered.", "%(num)d participants are registered.",
+                               len(outcome.lines)), "success")
+                return redirect(url_for("groups.show", group_id=group.id) + "#participants")
+            db.session.rollback()
+    return render_template("groups/participants_many.html", group=group, form=form, outcome=outcome)
 
 
 @bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])

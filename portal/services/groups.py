@@ -15,11 +15,12 @@ from portal.models import (
     GroupLeader,
     GroupSession,
     GroupSupervisor,
+    Program,
     User,
 )
 from portal.models.base import utcnow
 from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
-from portal.services import audit, mail
+from portal.services import audit, mail, paging
 from portal.services.certification import latest_certification
 from portal.services.programs import session_plan
 
@@ -144,6 +145,11 @@ def notify_group_started(group):
 
 def visible_groups(user):
     """The groups ``user`` may see, newest start first."""
+    return db.session.scalars(_visible_query(user).order_by(Group.start_date.desc(), Group.id.desc())).all()
+
+
+def _visible_query(user):
+    """A select of the groups ``user`` may see (none for a user without a group role)."""
     conditions = []
     if permissions.is_leader(user):
         conditions.append(Group.id.in_(db.select(GroupLeader.group_id).where(GroupLeader.user_id == user.id)))
@@ -152,10 +158,25 @@ def visible_groups(user):
             db.select(GroupSupervisor.group_id).where(GroupSupervisor.user_id == user.id)))
     if permissions.is_admin(user):
         conditions.append(Group.organisation_id == user.organisation_id)
-    if not conditions:
-        return []
-    return db.session.scalars(db.select(Group).where(db.or_(*conditions))
-                              .order_by(Group.start_date.desc(), Group.id.desc())).all()
+    return db.select(Group).where(db.or_(*conditions) if conditions else db.false())
+
+
+def groups_page(query, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the groups of ``query`` whose title or program matches ``q``, newest start first,
+    with what the groups table shows loaded up front."""
+    if (condition := paging.matching(q, Group.title, Program.name)) is not None:
+        query = query.join(Program, Group.program_id == Program.id).where(condition)
+    return paging.paginate(for_table(query.order_by(Group.start_date.desc(), Group.id.desc())), page, per_page)
+
+
+def visible_groups_page(user, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the groups ``user`` may see, searched by title or program."""
+    return groups_page(_visible_query(user), q, page, per_page)
+
+
+def organisation_groups_page(organisation_id, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of an organisation's groups, searched by title or program."""
+    return groups_page(db.select(Group).where(Group.organisation_id == organisation_id), q, page, per_page)
 
 
 def for_table(query):
