@@ -2,6 +2,7 @@
 
 from portal.api.openapi_comments import COMMENT_PATHS, COMMENT_SCHEMAS
 from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
+from portal.api.openapi_supervision import SUPERVISION_PATHS, SUPERVISION_SCHEMAS
 from portal.api.openapi_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
 
 ERROR = {
@@ -44,7 +45,8 @@ def build_spec():
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
-            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS},
+            "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS,
+                        **SUPERVISION_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -63,5 +65,6 @@ def build_spec():
             **GROUP_PATHS,
             **UPLOAD_PATHS,
             **COMMENT_PATHS,
+            **SUPERVISION_PATHS,
         },
     }
