@@ -117,6 +117,7 @@ def build_world(app, factory):
             f"/admin/withdrawals/{sessions[8].id}/delete", "/admin/exports", "/admin/audit",
             "/admin/boosters", f"/admin/boosters/{booster.id}",
         ]
+        urls += ["/admin/users/invite", f"/groups/{group}/participants/many"]  # bulk actions
     return ids, urls
 
 
