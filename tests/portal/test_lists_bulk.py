@@ -222,3 +222,20 @@ def test_the_register_is_searched_by_name(app, factory):
     assert f'data-leader="{ids["uploader"]}"' in html and f'data-leader="{ids["co_leader"]}"' not in html
     assert "Visar 1–1 av 1" in html
     assert "Ingen certifierad ledare matchar" in page(admin, "/certification/register?q=zzz")
+
+
+def test_the_group_pages_participants_are_searched_and_paged_by_code(app, factory):
+    ids = make_group(app, factory)
+    leader = client_as(app, "lena-a@example.org")
+    path = f"/groups/{ids['group']}"
+    assert 'role="search"' not in page(leader, path)  # a small group needs no search
+    with app.app_context():
+        group, user = db.session.get(Group, ids["group"]), db.session.get(User, ids["uploader"])
+        assert bulk.add_participants(group, "\n".join(f"K{n:02d}" for n in range(55)), user).done
+        db.session.commit()
+    html = page(leader, path)
+    assert '<nav class="pager" aria-label="Sidor med deltagare">' in html and "Visar 1–50 av 55" in html
+    assert f'href="/groups/{ids["group"]}?page=2#participants"' in html
+    assert "K54<" in page(leader, path + "?page=2") and "K00<" not in page(leader, path + "?page=2")
+    found = page(leader, path + "?q=k07")
+    assert "K07<" in found and "K08<" not in found and 'action="#participants"' in found
