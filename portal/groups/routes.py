@@ -91,10 +91,10 @@ def show(group_id):
     group = _get(Group, group_id)
     evaluation = group.evaluation
     form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm()
-    participants = consent.participants_page(group, paging.search_term(request.args.get("q")),
-                                             paging.page_number(request.args.get("page")))
+    participant_q = paging.search_term(request.args.get("q"))
+    participants = consent.participants_page(group, participant_q, paging.page_number(request.args.get("page")))
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
-                           participants=participants, participant_q=paging.search_term(request.args.get("q")),
+                           participants=participants, participant_q=participant_q,
                            evaluation_form=form, manage=permissions.can_manage_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
                            consent_state=withdrawal_service.session_state,
