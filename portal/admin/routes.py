@@ -60,6 +60,7 @@ def invite_many():
             outcome = bulk.invite_people(form.people.data, current_user.organisation, current_user,
                                          language=form.language.data)
         except accounts.AccountError as error:
+            db.session.rollback()
             flash(str(error), "error")
         else:
             if outcome.done:

@@ -40,6 +40,10 @@ SUPERVISION_SCHEMAS = {
         "type": "object", "required": ["certified"],
         "properties": {"certified": {"type": "boolean"},
                        "motivation": {"type": "string", "description": "Required when certified is false"}}},
+    "RecertificationDecision": {
+        "type": "object", "required": ["recertified"],
+        "properties": {"recertified": {"type": "boolean"},
+                       "motivation": {"type": "string", "description": "Required when recertified is false"}}},
     "Notification": {"type": "object", "properties": {
         "id": {"type": "integer"}, "kind": {"type": "string"}, "text": {"type": "string"},
         "link": {"type": ["string", "null"]}, "read": {"type": "boolean"}, "created_at": TIME}},
@@ -70,6 +74,13 @@ SUPERVISION_PATHS = {
                  "operationId": "decideCertification", "parameters": [_id("group_id"), _id("leader_id")],
                  "requestBody": _body(_ref("CertificationDecision")),
                  "responses": {"201": _json(_ref("Certification"), "Decided"),
+                               **_errors(400, 404, 409, 422)}},
+    },
+    "/certification/{certification_id}/decision": {
+        "post": {"summary": "The supervisor decides on a recertification request: recertified, or more asked for",
+                 "operationId": "decideRecertification", "parameters": [_id("certification_id")],
+                 "requestBody": _body(_ref("RecertificationDecision")),
+                 "responses": {"200": _json(_ref("Certification"), "Decided"),
                                **_errors(400, 404, 409, 422)}},
     },
     "/notifications": {

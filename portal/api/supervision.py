@@ -13,7 +13,7 @@ from portal.api import bp
 from portal.api.groups import body, field
 from portal.errors import Refused
 from portal.extensions import db
-from portal.models import Group, GroupSession, User
+from portal.models import Certification, Group, GroupSession, User
 from portal.models.base import iso_utc
 from portal.services import certification as rules
 from portal.services import certification_decisions as decisions
@@ -132,6 +132,26 @@ def certification_decision(group_id, leader_id):
         raise
     db.session.commit()
     return jsonify(certification_json(row)), 201
+
+
+@bp.route("/certification/<int:certification_id>/decision", methods=["POST"])
+def recertification_decision(certification_id):
+    """The supervisor's decision on a recertification request: ``recertified`` true, or false
+    (more asked for) with a ``motivation``. :raise 404: unless assigned to the films' group; 409
+    when already decided; 422 without a motivation."""
+    certification = db.session.get(Certification, certification_id)
+    if not permissions.can_review_recertification(current_user, certification):
+        raise Refused(404, "not_found", _("The page could not be found."))
+    data = body()
+    recertify = field(data, "recertified", bool)
+    motivation = field(data, "motivation", str, required=False, default="")
+    try:
+        decisions.decide_recertification(current_user, certification, recertify, motivation, rules.today())
+    except Refused:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return jsonify(certification_json(certification))
 
 
 def notification_json(notice):

@@ -147,6 +147,7 @@ def add_participants(group_id):
         try:
             outcome = bulk.add_participants(group, form.codes.data, current_user)
         except accounts.AccountError as error:
+            db.session.rollback()
             flash(str(error), "error")
         else:
             if outcome.done:

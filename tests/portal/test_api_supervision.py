@@ -98,3 +98,32 @@ def test_notifications_are_the_callers_own(app, factory):
         {"unread": 0, "notifications": []}
     mine = ApiClient(app, film["emails"]["supervisor"]).call("GET", "/notifications").get_json()
     assert mine["unread"] == 1 and mine["notifications"][0]["kind"] == "film_ready"
+
+
+def test_the_supervisor_decides_a_recertification_request_once(app, factory):
+    from datetime import date, timedelta
+
+    from portal.models.base import utcnow
+    from portal.services import certification_decisions
+    from tests.certification_fixtures import add_films, certify, register_groups
+
+    ids = make_group(app, factory)
+    certify(app, ids, valid_from=utcnow().date() - timedelta(days=500))
+    latest = register_groups(app, ids, 1, start=date(2031, 1, 13))[0]
+    with app.app_context():
+        from portal.models import User
+
+        films = sorted(add_films(latest, ids["uploader"], (2, 5, 7)).values())
+        request = certification_decisions.request_recertification(db.session.get(User, ids["uploader"]), films)
+        db.session.commit()
+        request_id = request.id
+    path = f"/certification/{request_id}/decision"
+    for email in ("lena-a@example.org", "admin-a@example.org"):
+        assert ApiClient(app, email).call("POST", path, json={"recertified": True}).status_code == 404, email
+    supervisor = ApiClient(app, "sara-a@example.org")
+    assert supervisor.call("POST", path, json={"recertified": False}).status_code == 422  # motivation needed
+    decided = supervisor.call("POST", path, json={"recertified": True})
+    assert decided.status_code == 200, decided.get_json()
+    assert decided.get_json()["status"] == "certified" and decided.get_json()["kind"] == "recertification"
+    again = supervisor.call("POST", path, json={"recertified": True})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_decided"
