@@ -239,3 +239,24 @@ def test_the_group_pages_participants_are_searched_and_paged_by_code(app, factor
     assert "K54<" in page(leader, path + "?page=2") and "K00<" not in page(leader, path + "?page=2")
     found = page(leader, path + "?q=k07")
     assert "K07<" in found and "K08<" not in found and 'action="#participants"' in found
+
+
+def test_the_supervisors_queue_is_searched_with_the_filters_kept_and_paged(app, factory):
+    from tests.films import ready_film
+    from tests.portal.test_review_pages import add_films, add_group, queue_rows
+
+    film = ready_film(app, factory)
+    add_group(app, film, "ny")
+    add_films(app, film, 60)  # the film's group and new ones, 60 films in all
+    supervisor = client_as(app, film["emails"]["supervisor"])
+    first, second = (queue_rows(page(supervisor, f"/review/?page={n}")) for n in (1, 2))
+    assert (len(first), len(second)) == (50, 10) and not {r for r, _s in first} & {r for r, _s in second}
+    assert "Filmer: 60" in page(supervisor, "/review/")
+    with app.app_context():
+        group = db.session.get(Group, film["group"])
+        title, own = group.title, {r.id for s in group.sessions for r in s.recordings}
+    found = page(supervisor, "/review/?status=not_started&q=" + title)
+    rows = [r for r, _s in queue_rows(found)]
+    assert film["recording"] in rows and set(rows) <= own and len(rows) < 60
+    assert '<input type="hidden" name="status" value="not_started">' in found  # the search keeps the filter
+    assert '<input type="hidden" name="q" value="' + title + '">' in found  # and the filter the search
