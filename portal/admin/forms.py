@@ -2,7 +2,16 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, RadioField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -30,6 +39,13 @@ class UserCreateForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     roles = MultiCheckboxField(_l("Roles"), choices=role_choices)
+    language = RadioField(_l("Language"), choices=language_choices, default="sv")
+
+
+class InviteManyForm(FlaskForm):
+    people = TextAreaField(_l("People to invite"), validators=[DataRequired()], render_kw={"rows": 8},
+                           description=_l("One person a line: name, e-mail address, role. The role is "
+                                          "gruppledare, handledare or administratör; join several with +."))
     language = RadioField(_l("Language"), choices=language_choices, default="sv")
 
 

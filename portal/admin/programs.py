@@ -1,6 +1,6 @@
 """Admin views for groups overview, organisations and programs."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.admin import bp
 from portal.extensions import db
-from portal.services import accounts, consent, groups
+from portal.services import accounts, consent, groups, paging
 from portal.services.programs import current_programs
 
 
@@ -34,7 +34,9 @@ class OrganisationDetailsForm(FlaskForm):
 def groups_overview():
     """The organisation's groups, new ones, missing evaluations and withdrawals to act on."""
     org_id = current_user.organisation_id
-    return render_template("admin/groups.html", groups=groups.organisation_groups(org_id),
+    q = paging.search_term(request.args.get("q"))
+    page = groups.organisation_groups_page(org_id, q, paging.page_number(request.args.get("page")))
+    return render_template("admin/groups.html", groups=page, q=q,
                            new_groups=groups.newly_started(org_id),
                            missing=groups.missing_evaluations(org_id),
                            withdrawals=consent.withdrawal_actions_pending(current_user.organisation))

@@ -8,28 +8,23 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.extensions import db
-from portal.models import Group, GroupSession, Recording
-from portal.models.recordings import FAILED, PROCESSING, REJECTED, UPLOADED
+from portal.models import Recording
 from portal.permissions import can_retry_recording
+from portal.services import paging
 from portal.services import recordings as recording_service
 from portal.services import uploads as upload_service
 from portal.utils import safe_next
-
-ATTENTION = (FAILED, REJECTED, UPLOADED, PROCESSING)
 
 
 @bp.route("/recordings")
 def recordings():
     """The organisation's films that failed, were refused, are on their way, or whose upload is stuck."""
-    rows = db.session.execute(
-        db.select(Recording, GroupSession, Group)
-        .join(GroupSession, Recording.group_session_id == GroupSession.id)
-        .join(Group, GroupSession.group_id == Group.id)
-        .where(Recording.organisation_id == current_user.organisation_id, Recording.status.in_(ATTENTION))
-        .order_by(Recording.status, Recording.updated_at.desc())).all()
+    q = paging.search_term(request.args.get("q"))
+    rows = recording_service.needing_attention(current_user.organisation_id, q,
+                                               paging.page_number(request.args.get("page")))
     stuck_hours = current_app.config["UPLOAD_STUCK_HOURS"]
     stuck = upload_service.stuck_uploads(current_user.organisation_id, stuck_hours)
-    return render_template("admin/recordings.html", rows=rows, form=ConfirmForm(), stuck=stuck,
+    return render_template("admin/recordings.html", rows=rows, q=q, form=ConfirmForm(), stuck=stuck,
                            stuck_hours=stuck_hours,
                            status_text=recording_service.status_text, reason_text=recording_service.reason_text)
 

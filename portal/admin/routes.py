@@ -1,16 +1,17 @@
 """Views of the admin blueprint: the organisation's logins."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from portal.admin import bp
-from portal.admin.forms import ConfirmForm, EconnectForm, UserCreateForm, UserRolesForm, role_choices
+from portal.admin.forms import ConfirmForm, EconnectForm, InviteManyForm, UserCreateForm, UserRolesForm, role_choices
 from portal.extensions import db
 from portal.models import User
 from portal.permissions import require_manage_user
 from portal.security import recent_auth_redirect
-from portal.services import accounts, certification, twofactor
+from portal.services import accounts, bulk, certification, paging, twofactor
 
 
 def _managed_user(user_id):
@@ -22,12 +23,10 @@ def _managed_user(user_id):
 
 @bp.route("/users")
 def users():
-    """Every login of the admin's organisation."""
-    rows = db.session.scalars(
-        db.select(User).where(User.organisation_id == current_user.organisation_id)
-        .order_by(User.active.desc(), User.name)
-    ).all()
-    return render_template("admin/users.html", users=rows, confirm_form=ConfirmForm())
+    """The logins of the admin's organisation, searched by name or e-mail and paged."""
+    q = paging.search_term(request.args.get("q"))
+    users = accounts.people(current_user.organisation_id, q, paging.page_number(request.args.get("page")))
+    return render_template("admin/users.html", users=users, q=q, confirm_form=ConfirmForm())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -48,6 +47,31 @@ def create_user():
                     name=user.name, email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+def invite_many():
+    """Invite several people from a pasted list; every line is checked and nothing is created
+    while a line is wrong."""
+    form = InviteManyForm()
+    outcome = None
+    if form.validate_on_submit():
+        try:
+            outcome = bulk.invite_people(form.people.data, current_user.organisation, current_user,
+                                         language=form.language.data,
+                                         allowed_roles={role for role, _label in role_choices()})
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            if outcome.done:
+                db.session.commit()
+                bulk.send_invitations(outcome)
+                flash(ngettext("%(num)d person was created and invited.",
+                               "%(num)d people were created and invited.", len(outcome.lines)), "success")
+                return redirect(url_for("admin.users"))
+            db.session.rollback()
+    return render_template("admin/invite_many.html", form=form, outcome=outcome)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])

@@ -22,7 +22,7 @@ from portal.models.certification import PENDING
 from portal.services import certificate as certificate_pdf
 from portal.services import certification as rules
 from portal.services import certification_decisions as decisions
-from portal.services import certification_overview, platform, recordings, supervision
+from portal.services import certification_overview, certification_register, paging, platform, recordings, supervision
 
 
 @bp.context_processor
@@ -173,12 +173,14 @@ def register():
         abort(403)
     today = rules.today()
     everyone = permissions.is_admin(current_user) or permissions.is_platform_admin(current_user)
+    q = paging.search_term(request.args.get("q"))
     if everyone:
-        rows = rules.certified_register(_organisation().id, today)
+        rows = certification_register.register_page(_organisation().id, today, q,
+                                                    paging.page_number(request.args.get("page")))
     else:
         own = rules.status(current_user, today)
         rows = [(current_user, own)] if own.certification is not None else []
-    return render_template("certification/register.html", rows=rows, today=today, everyone=everyone,
+    return render_template("certification/register.html", rows=rows, today=today, everyone=everyone, q=q,
                            **_organisations())
 
 

@@ -46,6 +46,13 @@ class ParticipantForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
 
 
+class ParticipantsForm(FlaskForm):
+    codes = TextAreaField(_l("Participant codes"), validators=[DataRequired(), Length(max=10000)],
+                          render_kw={"rows": 6},
+                          description=_l("One code a line: initials or a number, never a name, personal "
+                                         "identity number or e-mail address."))
+
+
 class ConsentForm(FlaskForm):
     on_date = DateField(_l("Date"), validators=[DataRequired()])
     method = SelectField(_l("How"), choices=method_choices)

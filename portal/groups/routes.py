@@ -18,12 +18,13 @@ from portal.groups.forms import (
     GroupConsentForm,
     GroupForm,
     ParticipantForm,
+    ParticipantsForm,
     SessionDateForm,
     WithdrawForm,
     method_choices,
 )
 from portal.models import Group, GroupSession, Participant, Program, User
-from portal.services import consent, film_state, group_life, groups, platform, programs
+from portal.services import accounts, bulk, consent, film_state, group_life, groups, paging, platform, programs
 from portal.services import recordings as recording_service
 from portal.services import withdrawal as withdrawal_service
 from portal.services.uploads import current_recording
@@ -42,10 +43,12 @@ def _get(model, object_id, manage=False, edit=False):
 
 @bp.route("/")
 def index():
-    """The groups the user may see: the working ones, or the archived ones with ``?archived=1``."""
+    """The groups the user may see, searched by title or program and paged: the working ones, or the
+    archived ones with ``?archived=1``."""
     archived = request.args.get("archived") == "1"
-    return render_template("groups/list.html", groups=groups.visible_groups(current_user, archived=archived),
-                           archived=archived)
+    q = paging.search_term(request.args.get("q"))
+    page = groups.visible_groups_page(current_user, q, paging.page_number(request.args.get("page")), archived=archived)
+    return render_template("groups/list.html", groups=page, q=q, archived=archived)
 
 
 def _fill_choices(form):
@@ -93,7 +96,10 @@ def show(group_id):
     group = _get(Group, group_id)
     evaluation = group.evaluation
     form = EvaluationForm(obj=evaluation) if evaluation else EvaluationForm()
+    participant_q = paging.search_term(request.args.get("q"))
+    participants = consent.participants_page(group, participant_q, paging.page_number(request.args.get("page")))
     return render_template("groups/show.html", group=group, participant_form=ParticipantForm(),
+                           participants=participants, participant_q=participant_q,
                            evaluation_form=form, manage=permissions.can_edit_group(current_user, group),
                            blocked=consent.session_playback_blocked, film=current_recording,
                            consent_state=withdrawal_service.session_state,
@@ -143,6 +149,29 @@ def add_participant(group_id):
     else:
         flash(_("Enter a code for the participant."), "error")
     return redirect(url_for("groups.show", group_id=group.id) + "#participants")
+
+
+@bp.route("/<int:group_id>/participants/many", methods=["GET", "POST"])
+def add_participants(group_id):
+    """Register several participants from a pasted list of codes; nothing is saved while a line
+    is wrong, and each wrong line says why. :raise 404, 403:"""
+    group = _get(Group, group_id, manage=True)
+    form = ParticipantsForm()
+    outcome = None
+    if form.validate_on_submit():
+        try:
+            outcome = bulk.add_participants(group, form.codes.data, current_user)
+        except accounts.AccountError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            if outcome.done:
+                db.session.commit()
+                flash(ngettext("%(num)d participant is registered.", "%(num)d participants are registered.",
+                               len(outcome.lines)), "success")
+                return redirect(url_for("groups.show", group_id=group.id) + "#participants")
+            db.session.rollback()
+    return render_template("groups/participants_many.html", group=group, form=form, outcome=outcome)
 
 
 @bp.route("/participants/<int:participant_id>", methods=["GET", "POST"])

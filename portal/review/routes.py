@@ -12,7 +12,7 @@ from portal.models.recordings import DELETED, READY
 from portal.models.supervision import SUPERVISION_STATUSES
 from portal.review import bp
 from portal.review.forms import SupervisionForm
-from portal.services import comments, film_state, notifications, playback, supervision
+from portal.services import comments, film_state, notifications, paging, playback, supervision
 
 
 @bp.route("/")
@@ -23,9 +23,11 @@ def queue():
     group_id = request.args.get("group", type=int)
     status = request.args.get("status")
     status = status if status in SUPERVISION_STATUSES else None
-    items = supervision.queue(current_user, group_id=group_id, status=status)
+    q = paging.search_term(request.args.get("q"))
+    items = supervision.queue(current_user, group_id=group_id, status=status, q=q,
+                              page=paging.page_number(request.args.get("page")))
     return render_template("review/queue.html", items=items, groups=supervision.supervised_groups(current_user),
-                           group_id=group_id, status=status, status_text=supervision.status_text)
+                           group_id=group_id, status=status, q=q, status_text=supervision.status_text)
 
 
 @bp.route("/recordings/<int:recording_id>")

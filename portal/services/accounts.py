@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from portal.extensions import db
 from portal.models import ROLES, Organisation, User
 from portal.models.base import utcnow
-from portal.services import audit, mail, tokens
+from portal.services import audit, mail, paging, tokens
 from portal.services.passwords import hash_password, verify_password
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
@@ -57,6 +57,15 @@ def create_user(email, name, roles, organisation, language="sv", password=None, 
     db.session.flush()
     audit.record("user.create", user, actor=actor, roles=list(user.roles))
     return user
+
+
+def people(organisation_id, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the organisation's logins matching ``q`` (name or e-mail), active first, by name."""
+    query = (db.select(User).where(User.organisation_id == organisation_id)
+             .order_by(User.active.desc(), User.name, User.id))
+    if (condition := paging.matching(q, User.name, User.email)) is not None:
+        query = query.where(condition)
+    return paging.paginate(query, page, per_page)
 
 
 def send_invitation(user):

@@ -10,6 +10,7 @@ from datetime import date
 from typing import NamedTuple
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from portal import clock, permissions
 from portal.extensions import db
@@ -17,7 +18,7 @@ from portal.models import Consent, ConsentConfirmation, Group, GroupSession, Par
 from portal.models.base import as_utc, utcnow
 from portal.models.groups import CONSENT_METHODS, GIVEN, WITHDRAWN
 from portal.models.recordings import AWAITING_UPLOAD, DELETED
-from portal.services import audit
+from portal.services import audit, paging
 
 # Personnummer or samordningsnummer: (YY)YYMMDD, an optional - or + separator, four digits.
 PERSONAL_NUMBER_RE = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
@@ -71,6 +72,15 @@ def add_participant(group, code, actor):
     db.session.flush()
     audit.record("participant.create", participant, actor=actor, group_id=group.id)
     return participant
+
+
+def participants_page(group, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the group's participants by code, searched by code, with their consent rows."""
+    query = (db.select(Participant).where(Participant.group_id == group.id)
+             .options(selectinload(Participant.consents)).order_by(Participant.code, Participant.id))
+    if (condition := paging.matching(q, Participant.code)) is not None:
+        query = query.where(condition)
+    return paging.paginate(query, page, per_page)
 
 
 def check_consent(on_date, method, info_version, timecode=None):

@@ -15,11 +15,12 @@ from portal.models import (
     GroupLeader,
     GroupSession,
     GroupSupervisor,
+    Program,
     User,
 )
 from portal.models.base import utcnow
 from portal.models.groups import CO_LEADER, PURPOSES, UPLOADER
-from portal.services import audit, mail, platform
+from portal.services import audit, mail, paging, platform
 from portal.services.certification import latest_certification
 from portal.services.programs import session_plan
 
@@ -153,6 +154,12 @@ def notify_group_started(group):
 
 def visible_groups(user, archived=False):
     """The groups ``user`` may see, newest start first: the working ones, or the archived ones."""
+    return db.session.scalars(_visible_query(user, archived).order_by(Group.start_date.desc(), Group.id.desc())).all()
+
+
+def _visible_query(user, archived=False):
+    """A select of the groups ``user`` may see (none for a user without a group role): the working
+    ones, or the archived ones."""
     conditions = []
     if permissions.is_leader(user):
         conditions.append(Group.id.in_(db.select(GroupLeader.group_id).where(GroupLeader.user_id == user.id)))
@@ -161,11 +168,26 @@ def visible_groups(user, archived=False):
             db.select(GroupSupervisor.group_id).where(GroupSupervisor.user_id == user.id)))
     if permissions.is_admin(user):
         conditions.append(Group.organisation_id == user.organisation_id)
-    if not conditions:
-        return []
     archive = Group.archived_at.is_not(None) if archived else Group.archived_at.is_(None)
-    return db.session.scalars(db.select(Group).where(db.or_(*conditions), archive)
-                              .order_by(Group.start_date.desc(), Group.id.desc())).all()
+    return db.select(Group).where(db.or_(*conditions) if conditions else db.false(), archive)
+
+
+def groups_page(query, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the groups of ``query`` whose title or program matches ``q``, newest start first,
+    with what the groups table shows loaded up front."""
+    if (condition := paging.matching(q, Group.title, Program.name)) is not None:
+        query = query.join(Program, Group.program_id == Program.id).where(condition)
+    return paging.paginate(for_table(query.order_by(Group.start_date.desc(), Group.id.desc())), page, per_page)
+
+
+def visible_groups_page(user, q="", page=1, per_page=paging.PER_PAGE, archived=False):
+    """A page of the groups ``user`` may see (working or archived), searched by title or program."""
+    return groups_page(_visible_query(user, archived), q, page, per_page)
+
+
+def organisation_groups_page(organisation_id, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of an organisation's groups, searched by title or program."""
+    return groups_page(db.select(Group).where(Group.organisation_id == organisation_id), q, page, per_page)
 
 
 def for_table(query):

@@ -17,8 +17,9 @@ from rq.registry import ScheduledJobRegistry
 
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.models.recordings import FAILED, PROCESSING, UPLOADED, Recording
-from portal.services import audit
+from portal.models.groups import Group, GroupSession
+from portal.models.recordings import FAILED, PROCESSING, REJECTED, UPLOADED, Recording
+from portal.services import audit, paging
 
 log = logging.getLogger(__name__)
 
@@ -225,3 +226,19 @@ def notify_stopped(recording):
     except Exception:  # noqa: BLE001 - a notice lost is logged; the pages still show the reason
         db.session.rollback()
         log.warning("could not notify the leaders of recording %s", recording.id, exc_info=True)
+
+
+ATTENTION = (FAILED, REJECTED, UPLOADED, PROCESSING)
+
+
+def needing_attention(organisation_id, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the organisation's films that failed, were refused or are on their way, as
+    ``(recording, session, group)`` rows, searched by group title or session title."""
+    query = (db.select(Recording, GroupSession, Group)
+             .join(GroupSession, Recording.group_session_id == GroupSession.id)
+             .join(Group, GroupSession.group_id == Group.id)
+             .where(Recording.organisation_id == organisation_id, Recording.status.in_(ATTENTION))
+             .order_by(Recording.status, Recording.updated_at.desc(), Recording.id.desc()))
+    if (condition := paging.matching(q, Group.title, GroupSession.title)) is not None:
+        query = query.where(condition)
+    return paging.paginate(query, page, per_page, scalars=False)

@@ -21,7 +21,7 @@ from portal.models.supervision import (
     Comment,
     SessionSupervision,
 )
-from portal.services import audit, notifications, retention
+from portal.services import audit, notifications, paging, retention
 
 MAX_SUMMARY = 20000
 STATUS_TEXT = {
@@ -91,9 +91,10 @@ class QueueItem:
     due: date | None
 
 
-def queue(user, group_id=None, status=None):
-    """Ready films of the groups ``user`` supervises, most urgent first: feedback is due before
-    the group's next session. A constant number of queries, whatever the number of films."""
+def queue(user, group_id=None, status=None, q="", page=1, per_page=paging.PER_PAGE):
+    """A page of the ready films of the groups ``user`` supervises, most urgent first: feedback is
+    due before the group's next session. Searched by group or session title. A constant number
+    of queries, whatever the number of films."""
     later = aliased(GroupSession)
     next_date = (db.select(db.func.min(later.date))
                  .where(later.group_id == GroupSession.group_id, later.number > GroupSession.number)
@@ -115,12 +116,14 @@ def queue(user, group_id=None, status=None):
         query = query.where(db.or_(SessionSupervision.status.is_(None), SessionSupervision.status == NOT_STARTED))
     elif status in (IN_PROGRESS, DONE):
         query = query.where(SessionSupervision.status == status)
-    rows = db.session.execute(query).all()
-    items = [QueueItem(recording, group_session, group, sup_status or NOT_STARTED, count or 0, due)
-             for recording, group_session, group, sup_status, count, due in rows]
+    if (condition := paging.matching(q, Group.title, GroupSession.title)) is not None:
+        query = query.where(condition)
     # Unfinished first, then by due date (sessions without a next one last), then oldest film.
-    items.sort(key=lambda i: (i.supervision_status == DONE, i.due or date.max, i.recording.id))
-    return items
+    query = query.order_by(db.case((SessionSupervision.status == DONE, 1), else_=0),
+                           db.case((next_date.is_(None), 1), else_=0), next_date, Recording.id)
+    return paging.paginate(query, page, per_page, scalars=False, transform=lambda rows: [
+        QueueItem(recording, group_session, group, sup_status or NOT_STARTED, count or 0, due)
+        for recording, group_session, group, sup_status, count, due in rows])
 
 
 def supervised_groups(user):

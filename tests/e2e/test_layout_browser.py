@@ -129,6 +129,7 @@ def build_world(app, factory):
             "/platform/organisations", f"/platform/organisations/{ids['org']}", "/platform/programs",
             "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
         ]
+        urls += ["/admin/users/invite", f"/groups/{group}/participants/many"]  # bulk actions
     return ids, urls
 
 
