@@ -25,13 +25,13 @@ def test_admin_invites_a_pasted_list_then_searches_and_pages_the_people(page, li
     page.goto("/admin/users")
     page.get_by_role("button", name="Bjud in flera").click()
     people = page.get_by_label("Personer att bjuda in")
-    people.fill("Karin Ek, karin@example.org, gruppledare\nMona Ny, mona@example, handledare")
+    people.fill("Karin Ek, karin@example.org, gruppledare\nMona Ny, mona@example, gruppledare")
     page.get_by_role("button", name="Lägg upp och skicka inbjudningar").click()
     alert = page.get_by_role("alert")
     assert "1 rad behöver rättas; ingen bjöds in." in alert.inner_text()
     assert "Rad 2" in alert.inner_text() and "giltig e-postadress" in alert.inner_text()
     assert "Karin Ek, karin@example.org" in people.input_value()  # the list is kept to correct
-    people.fill("Karin Ek, karin@example.org, gruppledare\nMona Ny, mona@example.org, handledare + administratör")
+    people.fill("Karin Ek, karin@example.org, gruppledare\nMona Ny, mona@example.org, gruppledare + administratör")
     page.get_by_role("button", name="Lägg upp och skicka inbjudningar").click()
     assert page.get_by_text("2 personer har lagts upp och bjudits in.").is_visible()
 

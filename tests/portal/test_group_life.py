@@ -171,7 +171,7 @@ def test_an_archived_group_leaves_the_working_lists_and_refuses_uploads_and_edit
             assert groups.visible_groups(user) == []
             assert [g.id for g in groups.visible_groups(user, archived=True)] == [ids["group"]]
         assert groups.led_groups(leader) == [] and groups.supervised_groups(supervisor) == []
-        assert supervision.queue(supervisor) == [] and supervision.supervised_groups(supervisor) == []
+        assert supervision.queue(supervisor).items == [] and supervision.supervised_groups(supervisor) == []
         assert leader_todo.todo(leader, today=date(2026, 1, 30)) == []
         assert consent.upload_gate(leader, group_session).code == "not_held"
         assert group_life.editable_fields(admin, group) == set()
