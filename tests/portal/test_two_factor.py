@@ -194,7 +194,7 @@ def test_role_changes_and_deactivation_ask_for_the_password_again(app, client, a
     with client.session_transaction() as session:
         session["reauth_at"] = time.time() - 3600
     page = client.get(f"/admin/users/{leader}").get_data(as_text=True)
-    answer = client.post(f"/admin/users/{leader}", data={"csrf_token": csrf_from(page), "roles": ["supervisor"]})
+    answer = client.post(f"/admin/users/{leader}", data={"csrf_token": csrf_from(page), "roles": ["leader", "admin"]})
     assert "/account/confirm" in answer.headers["Location"] and "next=/admin/users/" in answer.headers["Location"]
     answer = client.post(f"/admin/users/{leader}/active", data={"csrf_token": csrf_from(page)})
     assert "/account/confirm" in answer.headers["Location"]

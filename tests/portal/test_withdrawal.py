@@ -209,7 +209,7 @@ def test_the_group_page_shows_one_consent_state_per_session(app, factory, tmp_pa
     register(app, film)
     page = client_as(app, film["emails"]["uploader"]).get(f"/groups/{film['group']}").get_data(as_text=True)
     rows = dict(re.findall(r'<tr data-session="(\d+)">(.*?)</tr>', page, re.S))
-    deleted_on = (TODAY + timedelta(days=7)).isoformat()
+    deleted_on = format_date(TODAY + timedelta(days=7), "medium", locale="sv")
     assert 'data-consent-state="withdrawn"' in rows["1"] and deleted_on in rows["1"]
     assert "Samtycke bekräftat" not in rows["1"]
     assert 'data-consent-state="withdrawn"' in rows["2"] and "ingen film får laddas upp" in rows["2"]
