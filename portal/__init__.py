@@ -25,7 +25,7 @@ def create_app(config=None):
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)  # Redis down: log in without throttling
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     from portal import auth_loading, errors, security
 
@@ -83,6 +83,13 @@ def create_app(config=None):
         return {"perm": permissions, "current_locale": select_locale()}
 
     return app
+
+
+def select_timezone():
+    """The signed-in user's own time zone, else None (Flask-Babel then uses DEFAULT_TIMEZONE)."""
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone or None
+    return None
 
 
 def select_locale():

@@ -75,6 +75,8 @@ class User(UserMixin, db.Model):
     name = db.Column(db.String(200), nullable=False)
     organisation_id = db.Column(db.Integer, db.ForeignKey("organisations.id"), nullable=False, index=True)
     language = db.Column(db.String(5), nullable=False, default="sv")
+    # IANA time zone the pages show times in; None: the portal's DEFAULT_TIMEZONE.
+    timezone = db.Column(db.String(64))
     password_hash = db.Column(db.String(255))
     active = db.Column(db.Boolean, nullable=False, default=True)
     security_stamp = db.Column(db.String(32), nullable=False, default=new_security_stamp)

@@ -1,6 +1,6 @@
 """Views of the notices blueprint: the list of notices and the user's settings."""
 
-from flask import flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -8,7 +8,7 @@ from portal.clock import when
 from portal.extensions import db
 from portal.models.base import iso_utc
 from portal.notices import bp
-from portal.notices.forms import MAIL, PORTAL, SettingsForm
+from portal.notices.forms import MAIL, PORTAL, SettingsForm, timezone_choices
 from portal.services import audit, notifications
 from portal.utils import safe_next
 
@@ -42,13 +42,19 @@ def index():
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
     """Choose notices by mail and in the portal, or in the portal only."""
-    form = SettingsForm(delivery=MAIL if current_user.notify_by_mail else PORTAL)
+    form = SettingsForm(delivery=MAIL if current_user.notify_by_mail else PORTAL,
+                        timezone=current_user.timezone or "")
+    form.timezone.choices = timezone_choices(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if form.validate_on_submit():
         wanted = form.delivery.data == MAIL
         if wanted != current_user.notify_by_mail:
             current_user.notify_by_mail = wanted
             audit.record("user.notify_by_mail", current_user, notify_by_mail=wanted)
-            db.session.commit()
+        zone = form.timezone.data or None
+        if zone != current_user.timezone:
+            audit.record("user.timezone", current_user, before=current_user.timezone, after=zone)
+            current_user.timezone = zone
+        db.session.commit()
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("notices.settings"))
     return render_template("notices/settings.html", form=form)

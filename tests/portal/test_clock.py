@@ -130,3 +130,23 @@ def test_dates_read_the_swedish_way(app, film):
     html = page(client_as(app, film["emails"]["uploader"]), f"/groups/{film['group']}")
     assert "12 jan. 2026" in html  # the information meeting of a group that starts on 12 January
     assert date(2026, 1, 12).isoformat() not in html
+
+
+def test_a_user_who_chooses_a_time_zone_sees_every_time_in_it(app, film):
+    """The settings page offers the portal's zone (the default) and every Area/City zone; once a
+    leader chooses New York, "who watched" and the notices show New York time, audited."""
+    stamp_everything(app, film, WINTER)
+    leader = client_as(app, film["emails"]["uploader"])
+    settings = page(leader, "/settings")
+    assert "Portalens tidszon (Europe/Stockholm)" in settings and 'value="America/New_York"' in settings
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', settings).group(1)
+    saved = leader.post("/settings", data={"csrf_token": token, "delivery": "mail", "timezone": "America/New_York"})
+    assert saved.status_code == 302
+    assert "2 dec. 2026 21:46" in page(leader, "/review/views")  # 02:46 UTC is 21:46 the day before there
+    assert "3 dec. 2026 03:46" in page(client_as(app, film["emails"]["co_leader"]), "/review/views")
+    refused = leader.post("/settings", data={"csrf_token": token, "delivery": "mail", "timezone": "Mars/Base"})
+    assert refused.status_code == 200
+    with app.app_context():
+        assert db.session.get(User, film["uploader"]).timezone == "America/New_York"
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.timezone"))
+        assert event.detail == {"before": None, "after": "America/New_York"}
