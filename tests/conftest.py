@@ -170,6 +170,20 @@ class AuthActions:
         return self.client.post("/logout", data={"csrf_token": token})
 
 
+def client_as(app, email):
+    """A test client of ``app`` logged in as ``email`` through the real form."""
+    client = app.test_client()
+    AuthActions(client).login(email)
+    return client
+
+
+def page(client, path, status=200):
+    """The HTML of ``path``, which must answer ``status``."""
+    response = client.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
 @pytest.fixture
 def auth(client):
     return AuthActions(client)

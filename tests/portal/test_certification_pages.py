@@ -15,20 +15,8 @@ from portal.models import AuditEvent, BoosterMeeting, Certification, User
 from portal.models.base import utcnow
 from portal.services import certification as rules
 from tests.certification_fixtures import add_films, certify, complete_group, register_groups
-from tests.conftest import AuthActions, counted_queries, csrf_from
+from tests.conftest import client_as, counted_queries, csrf_from, page
 from tests.group_fixtures import make_group
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
-def page(client, path, status=200):
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def post(client, path, data, form_page=None):

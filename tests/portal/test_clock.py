@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Notification, Recording, User
 from portal.services import comments, playback
 from portal.services.notifications import FEEDBACK_DUE
-from tests.conftest import AuthActions
+from tests.conftest import AuthActions, client_as, page
 from tests.films import ApiClient, ready_film
 
 WINTER = datetime(2026, 12, 3, 2, 46, tzinfo=UTC)  # 03:46 in Stockholm (UTC+1)
@@ -22,18 +22,6 @@ ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 @pytest.fixture
 def film(app, factory):
     return ready_film(app, factory)
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
-def page(client, path):
-    response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def stamp_everything(app, film, moment):

@@ -8,20 +8,8 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditEvent, Group, Organisation, Participant, User
 from portal.services import accounts, bulk, paging
-from tests.conftest import AuthActions, counted_queries, csrf_from
+from tests.conftest import client_as, counted_queries, csrf_from, page
 from tests.group_fixtures import make_group
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
-def page(client, path, status=200):
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def add_people(app, org_id, count, prefix="Person"):

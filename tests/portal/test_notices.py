@@ -11,7 +11,7 @@ from portal.models import AuditEvent, GroupSession, GroupSupervisor, Notificatio
 from portal.models.base import utcnow
 from portal.models.supervision import DONE, SessionSupervision
 from portal.services import notifications
-from tests.conftest import AuthActions, csrf_from
+from tests.conftest import client_as, csrf_from
 from tests.films import ready_film
 from tests.portal.test_review_pages import counted_queries
 
@@ -19,12 +19,6 @@ from tests.portal.test_review_pages import counted_queries
 @pytest.fixture
 def film(app, factory):
     return ready_film(app, factory)
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
 
 
 def unread_in_nav(html):

@@ -11,25 +11,13 @@ from portal.models import Group, GroupSession, Notification, Organisation, Recor
 from portal.models.recordings import READY
 from portal.models.supervision import DONE, IN_PROGRESS, SessionSupervision
 from portal.services import comments, groups, playback, programs
-from tests.conftest import AuthActions, counted_queries, csrf_from
+from tests.conftest import client_as, counted_queries, csrf_from, page
 from tests.films import ApiClient, ready_film
 
 
 @pytest.fixture
 def film(app, factory):
     return ready_film(app, factory)
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
-
-
-def page(client, path):
-    response = client.get(path)
-    assert response.status_code == 200, (path, response.status_code)
-    return response.get_data(as_text=True)
 
 
 def queue_rows(html):

@@ -24,7 +24,7 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.services import consent, retention, withdrawal
-from tests.conftest import AuthActions, csrf_from
+from tests.conftest import client_as, csrf_from
 from tests.group_fixtures import add_participants
 from tests.portal.test_retention import receipts, stored, stored_film
 
@@ -46,12 +46,6 @@ def setting(app, factory, tmp_path):
         db.session.add(other)
         db.session.commit()
         return {**film, "codes": codes, "other": other.id}
-
-
-def client_as(app, email):
-    client = app.test_client()
-    AuthActions(client).login(email)
-    return client
 
 
 def register(app, film, code="A1"):
