@@ -2,9 +2,11 @@
 
 import hashlib
 import os
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
 from portal.extensions import db
 from portal.models import AuditEvent
@@ -314,4 +316,6 @@ def test_admins_see_stuck_uploads_on_the_films_to_fix_page(app, film):
     app.config["UPLOAD_STUCK_HOURS"] = 0  # every upload waiting now has been waiting too long
     page = admin.get("/admin/recordings").get_data(as_text=True)
     assert f'data-upload="{info["upload_id"]}"' in page and "00001.MTS" in page
+    stockholm_today = datetime.now(ZoneInfo("Europe/Stockholm")).date()  # the portal's clock, read the Swedish way
+    assert format_date(stockholm_today, "medium", locale="sv") in page.split(f'data-upload="{info["upload_id"]}"')[1]
     assert ApiClient(app, ids["emails"]["uploader"]).client.get("/admin/recordings").status_code in (403, 404)
