@@ -13,6 +13,7 @@ from portal.models.groups import (
     Participant,
     Program,
 )
+from portal.models.media import FilmPart, FilmSegment
 from portal.models.recordings import Recording, SourceFile
 from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
 from portal.models.users import ROLES, ApiToken, Organisation, RecoveryCode, User, UserRole
@@ -23,3 +24,4 @@ __all__ = ["ROLES", "ApiToken", "AuditEvent", "BoosterAttendance", "BoosterMeeti
            "GroupSupervisor", "Notification", "Organisation", "Participant", "PlaybackPosition", "Program",
            "RecoveryCode", "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]
 __all__ += ["ConsentWithdrawal", "WithdrawalFilm"]
+__all__ += ["FilmPart", "FilmSegment"]

@@ -70,6 +70,9 @@ class Recording(db.Model):
     media_info = db.Column(db.JSON)
     duration = db.Column(db.Float)
     output_prefix = db.Column(db.String(300))
+    # "mp4": one video.mp4 under output_prefix (films published before issue 19); "hls": film_segments
+    output_kind = db.Column(db.String(8), nullable=False, default="mp4", server_default="mp4")
+    playable_seconds = db.Column(db.Float)  # how much can be played from 0:00 while processing goes on
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     uploaded_at = db.Column(db.DateTime(timezone=True))
