@@ -3,15 +3,67 @@
 Objects a user may not know exist answer 404; areas a user may not enter answer 403.
 """
 
-from flask import abort
+from flask import abort, has_request_context, session
 from flask_login import current_user
 
 from portal.models.users import ADMIN, LEADER, PLATFORM_ADMIN, SUPERVISOR
 
+# The browser session's "act for an organisation" choice of a platform administrator:
+# ``{"user": <id>, "organisation": <id>}`` (portal.platform.acting).
+ACTING_FOR = "acting_for"
+
+
+def acting_organisation(user):
+    """The organisation a platform administrator acts for in this browser session, else None.
+
+    The choice lives in the signed session cookie and names the user who made it, so it ends with
+    the session and never carries over to someone else's; a request authenticated by an API token
+    acts for nobody (tokens are for scripts, acting is a person's deliberate choice)."""
+    from portal.auth_loading import bearer_token
+    from portal.extensions import db
+    from portal.models import Organisation
+
+    if not has_request_context() or not is_platform_admin(user) or bearer_token() is not None:
+        return None
+    acting = session.get(ACTING_FOR)
+    if not isinstance(acting, dict) or acting.get("user") != user.id:
+        return None
+    return db.session.get(Organisation, acting.get("organisation"))  # the identity map: one query a request
+
+
+def admin_organisation(user):
+    """The one answer to "which organisation does this admin act on": the organisation a platform
+    administrator acts for, else an admin's own; None for someone who administers nothing. Every
+    admin page, admin API and admin permission reads it, never ``user.organisation`` directly."""
+    if not user.is_authenticated:
+        return None
+    acting = acting_organisation(user)
+    if acting is not None:
+        return acting
+    return user.organisation if user.has_role(ADMIN) else None
+
+
+def admin_organisation_id(user):
+    """The id of ``admin_organisation(user)``, or None."""
+    organisation = admin_organisation(user)
+    return organisation.id if organisation is not None else None
+
+
+def administers(user, organisation_id):
+    """True when ``user`` works as an admin of ``organisation_id`` right now."""
+    return organisation_id is not None and admin_organisation_id(user) == organisation_id
+
+
+def working_organisation(user):
+    """The organisation something ``user`` creates belongs to: the administered one (acting
+    included), else their own."""
+    return admin_organisation(user) or user.organisation
+
 
 def is_admin(user):
-    """True for an active user holding the admin role."""
-    return user.is_authenticated and user.has_role(ADMIN)
+    """True for an active user holding the admin role, or a platform administrator acting for an
+    organisation (``acting_organisation``)."""
+    return admin_organisation(user) is not None
 
 
 def is_supervisor(user):
@@ -38,7 +90,7 @@ def require_platform_admin():
 
 def can_manage_user(actor, user):
     """Admins manage the accounts of their own organisation only."""
-    return is_admin(actor) and user is not None and user.organisation_id == actor.organisation_id
+    return user is not None and administers(actor, user.organisation_id)
 
 
 def require_admin():
@@ -69,13 +121,13 @@ def can_view_group(user, group):
     if group is None or not user.is_authenticated:
         return False
     return (leads_group(user, group) or supervises_group(user, group)
-            or (is_admin(user) and group.organisation_id == user.organisation_id))
+            or administers(user, group.organisation_id))
 
 
 def can_manage_group(user, group):
     """Leaders of the group and its organisation's admins keep participants and consent."""
     return group is not None and (
-        leads_group(user, group) or (is_admin(user) and group.organisation_id == user.organisation_id))
+        leads_group(user, group) or administers(user, group.organisation_id))
 
 
 def can_edit_group(user, group):
@@ -209,8 +261,8 @@ def can_retry_recording(user, recording):
     """Admins of the recording's organisation retry a failed recording."""
     from portal.models.recordings import FAILED
 
-    return (recording is not None and recording.status == FAILED and is_admin(user)
-            and recording.organisation_id == user.organisation_id)
+    return (recording is not None and recording.status == FAILED
+            and administers(user, recording.organisation_id))
 
 
 def can_decide_certification(user, leader, group):
@@ -247,7 +299,7 @@ def can_view_certification_file(user, leader):
 
     if leader is None or not user.is_authenticated or LEADER not in leader.roles:
         return False
-    if user.id == leader.id or (is_admin(user) and user.organisation_id == leader.organisation_id):
+    if user.id == leader.id or administers(user, leader.organisation_id):
         return True
     return is_supervisor(user) and bool(db.session.scalar(db.select(db.exists().where(
         GroupLeader.user_id == leader.id, GroupSupervisor.user_id == user.id,
@@ -269,7 +321,7 @@ def can_view_certificate(user, certification):
         return False
     return (user.id == certification.leader_id
             or (is_supervisor(user) and user.id == certification.decided_by_id)
-            or (is_admin(user) and user.organisation_id == certification.organisation_id))
+            or administers(user, certification.organisation_id))
 
 
 def require_view_certificate(certification):
@@ -286,7 +338,7 @@ def can_view_register(user):
 
 def can_manage_booster(user, meeting):
     """Admins record the booster meetings of their own organisation."""
-    return meeting is not None and is_admin(user) and meeting.organisation_id == user.organisation_id
+    return meeting is not None and administers(user, meeting.organisation_id)
 
 
 def require_manage_booster(meeting):

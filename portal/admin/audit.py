@@ -12,6 +12,7 @@ from portal.admin import bp
 from portal.clock import local_iso, start_of_day
 from portal.extensions import db
 from portal.models import AuditEvent, User
+from portal.permissions import admin_organisation, admin_organisation_id
 from portal.security import recent_auth_redirect
 from portal.services import audit
 from portal.services.export import safe_cell
@@ -43,7 +44,7 @@ def filters():
 def events_query(wanted):
     """The organisation's events matching ``wanted``, newest first."""
     query = (db.select(AuditEvent, User).outerjoin(User, User.id == AuditEvent.actor_id)
-             .where(AuditEvent.organisation_id == current_user.organisation_id)
+             .where(AuditEvent.organisation_id == admin_organisation_id(current_user))
              .order_by(AuditEvent.id.desc()))
     if wanted["action"]:
         query = query.where(AuditEvent.action.startswith(wanted["action"], autoescape=True))
@@ -68,7 +69,7 @@ def audit_log():
     page = max(1, request.args.get("page", 1, type=int))
     rows = db.session.execute(events_query(wanted).limit(PAGE + 1).offset((page - 1) * PAGE)).all()
     actions = db.session.scalars(db.select(AuditEvent.action).distinct()
-                                 .where(AuditEvent.organisation_id == current_user.organisation_id)
+                                 .where(AuditEvent.organisation_id == admin_organisation_id(current_user))
                                  .order_by(AuditEvent.action)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/audit.html", rows=rows[:PAGE], wanted=wanted, page=page,
@@ -90,7 +91,7 @@ def audit_export():
         writer.writerow([safe_cell(v) for v in (
             local_iso(event.at), event.action, user.email if user else "",
             event.object_type or "", event.object_id or "", event.ip or "", _detail(event.detail))])
-    audit.record("audit.export", current_user.organisation, rows=count,
+    audit.record("audit.export", admin_organisation(current_user), rows=count,
                  filters={k: str(v) for k, v in wanted.items() if v})
     db.session.commit()
     response = Response(("\ufeff" + buffer.getvalue()).encode("utf-8"), mimetype="text/csv; charset=utf-8")

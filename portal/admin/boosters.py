@@ -9,7 +9,7 @@ from portal.admin.forms import BoosterAttendanceForm, BoosterForm, ConfirmForm
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models import BoosterMeeting
-from portal.permissions import require_manage_booster
+from portal.permissions import admin_organisation_id, require_manage_booster
 from portal.services import boosters
 
 
@@ -23,7 +23,7 @@ def _meeting(meeting_id):
 def _save(form, meeting=None):
     """Save the meeting from ``form``; the meeting, or None after a flashed refusal."""
     try:
-        meeting = boosters.save_meeting(current_user.organisation_id, form.held_on.data, form.term.data,
+        meeting = boosters.save_meeting(admin_organisation_id(current_user), form.held_on.data, form.term.data,
                                         form.title.data, current_user, meeting=meeting)
     except Refused as refusal:
         db.session.rollback()
@@ -42,8 +42,8 @@ def boosters_list():
             db.session.commit()
             flash(_("The booster meeting is recorded. Mark who attended."), "success")
             return redirect(url_for("admin.booster", meeting_id=meeting.id))
-    return render_template("admin/boosters.html", meetings=boosters.meetings(current_user.organisation_id),
-                           form=form, leaders=len(boosters.attendable(current_user.organisation_id)))
+    return render_template("admin/boosters.html", meetings=boosters.meetings(admin_organisation_id(current_user)),
+                           form=form, leaders=len(boosters.attendable(admin_organisation_id(current_user))))
 
 
 def _attendance_form(meeting, **values):

@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.admin import bp
 from portal.extensions import db
 from portal.models import Group, Participant, User
-from portal.permissions import require_manage_user
+from portal.permissions import acting_organisation, admin_organisation_id, administers, require_manage_user
 from portal.security import recent_auth_redirect
 from portal.services import audit, gdpr_export
 
@@ -27,7 +27,7 @@ def _download(data, filename):
 @bp.route("/exports")
 def exports():
     """The organisation's users and participant codes, each with its export."""
-    org_id = current_user.organisation_id
+    org_id = admin_organisation_id(current_user)
     users = db.session.scalars(db.select(User).where(User.organisation_id == org_id).order_by(User.name)).all()
     groups = db.session.scalars(db.select(Group).where(Group.organisation_id == org_id)
                                 .order_by(Group.start_date.desc(), Group.id.desc())).all()
@@ -40,7 +40,7 @@ def export_participant(participant_id):
     if (r := recent_auth_redirect(url_for("admin.export_participant", participant_id=participant_id))) is not None:
         return r
     participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.group.organisation_id != current_user.organisation_id:
+    if participant is None or not administers(current_user, participant.group.organisation_id):
         abort(404)
     data = gdpr_export.participant_export(participant)
     audit.record("gdpr.export", participant, kind="participant", group_id=participant.group_id)
@@ -55,7 +55,8 @@ def export_user(user_id):
         return r
     user = db.session.get(User, user_id)
     require_manage_user(user)
-    data = gdpr_export.user_export(user)
-    audit.record("gdpr.export", user, kind="user")
+    film_content = acting_organisation(current_user) is None  # an acting platform admin watches no film
+    data = gdpr_export.user_export(user, film_content=film_content)
+    audit.record("gdpr.export", user, kind="user", **({} if film_content else {"comment_texts": "left out"}))
     db.session.commit()
     return _download(data, f"export-user-{user.id}.json")

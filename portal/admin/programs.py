@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.admin import bp
 from portal.extensions import db
+from portal.permissions import admin_organisation, admin_organisation_id
 from portal.services import accounts, consent, groups, paging
 from portal.services.programs import current_programs
 
@@ -33,22 +34,23 @@ class OrganisationDetailsForm(FlaskForm):
 @bp.route("/groups")
 def groups_overview():
     """The organisation's groups, new ones, missing evaluations and withdrawals to act on."""
-    org_id = current_user.organisation_id
+    org_id = admin_organisation_id(current_user)
     q = paging.search_term(request.args.get("q"))
     page = groups.organisation_groups_page(org_id, q, paging.page_number(request.args.get("page")))
     return render_template("admin/groups.html", groups=page, q=q,
                            new_groups=groups.newly_started(org_id),
                            missing=groups.missing_evaluations(org_id),
-                           withdrawals=consent.withdrawal_actions_pending(current_user.organisation))
+                           withdrawals=consent.withdrawal_actions_pending(admin_organisation(current_user)))
 
 
 @bp.route("/organisations")
 def organisations():
     """The admin's own organisation: its details and the information text version. Creating
     organisations is the platform administrator's (portal.platform)."""
-    return render_template("admin/organisations.html", organisation=current_user.organisation,
-                           consent_form=ConsentTextForm(prefix="consent", obj=current_user.organisation),
-                           details_form=OrganisationDetailsForm(obj=current_user.organisation, prefix="org"))
+    organisation = admin_organisation(current_user)
+    return render_template("admin/organisations.html", organisation=organisation,
+                           consent_form=ConsentTextForm(prefix="consent", obj=organisation),
+                           details_form=OrganisationDetailsForm(obj=organisation, prefix="org"))
 
 
 @bp.route("/organisations/consent-text", methods=["POST"])
@@ -56,10 +58,11 @@ def consent_text():
     """Set the organisation's current version of the information text about filming."""
     form = ConsentTextForm(prefix="consent")
     if form.validate_on_submit():
-        consent.set_consent_text_version(current_user.organisation, form.consent_text_version.data, current_user)
+        organisation = admin_organisation(current_user)
+        consent.set_consent_text_version(organisation, form.consent_text_version.data, current_user)
         db.session.commit()
         flash(_("The current version of the information text is %(v)s.",
-                v=current_user.organisation.consent_text_version), "success")
+                v=organisation.consent_text_version), "success")
     else:
         flash(_("Enter the version of the information text (at most 40 characters)."), "error")
     return redirect(url_for("admin.organisations") + "#consent-text")
@@ -68,7 +71,7 @@ def consent_text():
 @bp.route("/organisation", methods=["POST"])
 def organisation_details():
     """Rename the admin's own organisation and edit the details printed on its certificates."""
-    organisation = current_user.organisation
+    organisation = admin_organisation(current_user)
     form = OrganisationDetailsForm(prefix="org")
     if form.validate_on_submit():
         try:

@@ -9,7 +9,7 @@ from portal.admin import bp
 from portal.admin.forms import ConfirmForm
 from portal.extensions import db
 from portal.models import Recording
-from portal.permissions import can_retry_recording
+from portal.permissions import admin_organisation_id, administers, can_retry_recording
 from portal.services import paging
 from portal.services import recordings as recording_service
 from portal.services import uploads as upload_service
@@ -20,10 +20,10 @@ from portal.utils import safe_next
 def recordings():
     """The organisation's films that failed, were refused, are on their way, or whose upload is stuck."""
     q = paging.search_term(request.args.get("q"))
-    rows = recording_service.needing_attention(current_user.organisation_id, q,
+    rows = recording_service.needing_attention(admin_organisation_id(current_user), q,
                                                paging.page_number(request.args.get("page")))
     stuck_hours = current_app.config["UPLOAD_STUCK_HOURS"]
-    stuck = upload_service.stuck_uploads(current_user.organisation_id, stuck_hours)
+    stuck = upload_service.stuck_uploads(admin_organisation_id(current_user), stuck_hours)
     return render_template("admin/recordings.html", rows=rows, q=q, form=ConfirmForm(), stuck=stuck,
                            stuck_hours=stuck_hours,
                            status_text=recording_service.status_text, reason_text=recording_service.reason_text)
@@ -34,7 +34,7 @@ def retry_recording(recording_id):
     """Process a failed film again from its kept original. :raise 404: for another
     organisation's film; a film that is not failed is left as it is."""
     recording = db.session.get(Recording, recording_id)
-    if recording is None or recording.organisation_id != current_user.organisation_id:
+    if recording is None or not administers(current_user, recording.organisation_id):
         return render_template("errors/error.html", status=404, message=_("The film could not be found.")), 404
     if ConfirmForm().validate_on_submit() and can_retry_recording(current_user, recording):
         recording_service.retry(recording, current_user)

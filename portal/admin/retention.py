@@ -15,6 +15,7 @@ from portal.admin import bp
 from portal.extensions import db
 from portal.models import GroupSession, Recording
 from portal.models.recordings import DELETED
+from portal.permissions import admin_organisation, administers
 from portal.security import recent_auth_redirect
 from portal.services import audit, retention
 from portal.services import recordings as recording_service
@@ -54,7 +55,7 @@ class DeleteForm(FlaskForm):
 def _own_recording(recording_id):
     """A film of the admin's organisation that is not deleted. :raise 404: otherwise."""
     recording = db.session.get(Recording, recording_id)
-    if recording is None or recording.organisation_id != current_user.organisation_id or recording.status == DELETED:
+    if recording is None or not administers(current_user, recording.organisation_id) or recording.status == DELETED:
         abort(404)
     return recording
 
@@ -62,7 +63,7 @@ def _own_recording(recording_id):
 def _blocked_session(session_id):
     """A session of the admin's organisation blocked by a withdrawal. :raise 404: otherwise."""
     group_session = db.session.get(GroupSession, session_id)
-    if (group_session is None or group_session.group.organisation_id != current_user.organisation_id
+    if (group_session is None or not administers(current_user, group_session.group.organisation_id)
             or group_session.playback_blocked_at is None):
         abort(404)
     return group_session
@@ -77,7 +78,7 @@ def retention_policy_at_first_login(user):
 @bp.route("/retention", methods=["GET", "POST"])
 def retention_policy():
     """The organisation's retention policy, the films scheduled for deletion and legal holds."""
-    organisation = current_user.organisation
+    organisation = admin_organisation(current_user)
     form = RetentionPolicyForm(obj=organisation)
     if form.is_submitted() and (r := recent_auth_redirect(url_for("admin.retention_policy"))) is not None:
         return r

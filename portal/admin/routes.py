@@ -9,7 +9,7 @@ from portal.admin import bp
 from portal.admin.forms import ConfirmForm, EconnectForm, InviteManyForm, UserCreateForm, UserRolesForm, role_choices
 from portal.extensions import db
 from portal.models import User
-from portal.permissions import require_manage_user
+from portal.permissions import admin_organisation, admin_organisation_id, require_manage_user
 from portal.security import recent_auth_redirect
 from portal.services import accounts, bulk, certification, paging, twofactor
 
@@ -25,7 +25,7 @@ def _managed_user(user_id):
 def users():
     """The logins of the admin's organisation, searched by name or e-mail and paged."""
     q = paging.search_term(request.args.get("q"))
-    users = accounts.people(current_user.organisation_id, q, paging.page_number(request.args.get("page")))
+    users = accounts.people(admin_organisation_id(current_user), q, paging.page_number(request.args.get("page")))
     return render_template("admin/users.html", users=users, q=q, confirm_form=ConfirmForm())
 
 
@@ -36,7 +36,7 @@ def create_user():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.email.data, form.name.data, form.roles.data,
-                                        current_user.organisation, language=form.language.data,
+                                        admin_organisation(current_user), language=form.language.data,
                                         actor=current_user)
         except accounts.AccountError as error:
             flash(str(error), "error")
@@ -57,7 +57,7 @@ def invite_many():
     outcome = None
     if form.validate_on_submit():
         try:
-            outcome = bulk.invite_people(form.people.data, current_user.organisation, current_user,
+            outcome = bulk.invite_people(form.people.data, admin_organisation(current_user), current_user,
                                          language=form.language.data,
                                          allowed_roles={role for role, _label in role_choices()})
         except accounts.AccountError as error:

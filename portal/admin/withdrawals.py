@@ -13,6 +13,7 @@ from portal.admin import bp
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models import ConsentWithdrawal
+from portal.permissions import admin_organisation_id, administers
 from portal.services import recordings as recording_service
 from portal.services import withdrawal as withdrawal_service
 
@@ -26,7 +27,7 @@ class AnnulForm(FlaskForm):
 def _own_withdrawal(withdrawal_id):
     """A withdrawal of the admin's organisation. :raise 404: otherwise."""
     withdrawal = db.session.get(ConsentWithdrawal, withdrawal_id)
-    if withdrawal is None or withdrawal.participant.group.organisation_id != current_user.organisation_id:
+    if withdrawal is None or not administers(current_user, withdrawal.participant.group.organisation_id):
         abort(404)
     return withdrawal
 
@@ -35,7 +36,7 @@ def _own_withdrawal(withdrawal_id):
 def withdrawals():
     """The organisation's withdrawals of consent, their films and the day those are deleted."""
     return render_template("admin/withdrawals.html",
-                           withdrawals=withdrawal_service.for_organisation(current_user.organisation_id),
+                           withdrawals=withdrawal_service.for_organisation(admin_organisation_id(current_user)),
                            in_grace=withdrawal_service.in_grace, status_text=recording_service.status_text)
 
 

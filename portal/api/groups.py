@@ -147,7 +147,7 @@ def create_group():
     if program is None:
         raise InputError(_("There is no such program."), field="program_id")
     group = groups.create_group(
-        current_user, current_user.organisation, program, field(data, "title", str),
+        current_user, permissions.working_organisation(current_user), program, field(data, "title", str),
         field(data, "start_date", date), db.session.get(User, field(data, "uploader_id", int)),
         db.session.get(User, field(data, "co_leader_id", int)), field(data, "purpose", str),
         language=field(data, "language", str, False, "sv"),

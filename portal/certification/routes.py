@@ -190,7 +190,7 @@ def _organisation():
     chosen = request.args.get("organisation", type=int)
     if chosen and permissions.is_platform_admin(current_user):
         return db.get_or_404(Organisation, chosen)
-    return current_user.organisation
+    return permissions.working_organisation(current_user)
 
 
 def _organisations():

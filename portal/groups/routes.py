@@ -52,7 +52,7 @@ def index():
 
 
 def _fill_choices(form):
-    org_id = current_user.organisation_id
+    org_id = permissions.working_organisation(current_user).id
     form.program.choices = [(p.id, p.name) for p in programs.current_programs()]
     leaders = [(u.id, u.name) for u in groups.people(org_id, "leader")]
     form.uploader.choices = leaders
@@ -74,8 +74,9 @@ def create():
         user = lambda user_id: db.session.get(User, user_id) if user_id else None  # noqa: E731
         try:
             group = groups.create_group(
-                current_user, current_user.organisation, db.session.get(Program, form.program.data),
-                form.title.data, form.start_date.data, user(form.uploader.data), user(form.co_leader.data),
+                current_user, permissions.working_organisation(current_user),
+                db.session.get(Program, form.program.data), form.title.data, form.start_date.data,
+                user(form.uploader.data), user(form.co_leader.data),
                 form.purpose.data, language=form.language.data, interpreter=form.interpreter.data,
                 technical_assistant=user(form.technical_assistant.data),
                 supervisors=[user(i) for i in form.supervisors.data],

@@ -16,12 +16,12 @@ def index():
     from portal import permissions
     from portal.services import groups, leader_todo
 
-    admin = permissions.is_admin(current_user)  # only admins see the organisation's lists
+    admin = permissions.admin_organisation_id(current_user)  # only admins see the organisation's lists
     return render_template("main/index.html", led=groups.led_groups(current_user),
                            todo=leader_todo.todo(current_user),
                            supervised=groups.supervised_groups(current_user),
-                           new_groups=groups.newly_started(current_user.organisation_id) if admin else [],
-                           missing_evaluations=groups.missing_evaluations(current_user.organisation_id)
+                           new_groups=groups.newly_started(admin) if admin else [],
+                           missing_evaluations=groups.missing_evaluations(admin)
                            if admin else [])
 
 

@@ -9,4 +9,4 @@ from portal.permissions import require_platform_admin
 bp = Blueprint("platform", __name__)
 bp.before_request(require_platform_admin)
 
-from portal.platform import programs, routes  # noqa: E402,F401,I001
+from portal.platform import acting, programs, routes  # noqa: E402,F401,I001

@@ -108,9 +108,17 @@ def access_history(user, led_group_ids):
     }
 
 
-def user_export(user):
+def _comment(comment, with_body):
+    row = _row(comment, "id", "recording_id", "parent_id", "t_start", "t_end", "category", "body", "visibility",
+               "created_at", "updated_at", "deleted_at", "resolved_at")
+    return row if with_body else {**row, "body": None}
+
+
+def user_export(user, film_content=True):
     """Everything kept about ``user``: profile, roles, groups, comments, notifications,
-    certifications, and their access history."""
+    certifications, and their access history. Without ``film_content`` (a platform administrator
+    acting for the organisation, who watches no film) the comments' texts are left out: they are
+    supervision about a film, meant for its group."""
     led, supervised = _groups(user)
     comments = db.session.scalars(  # nothing of a deleted film, or of one a withdrawal stopped
         db.select(Comment).join(Recording, Recording.id == Comment.recording_id)
@@ -138,8 +146,8 @@ def user_export(user):
         },
         "groups_led": [{"group_id": r.group_id, "title": _group_title(r.group_id), "role": r.role} for r in led],
         "groups_supervised": [{"group_id": r.group_id, "title": _group_title(r.group_id)} for r in supervised],
-        "comments": [_row(c, "id", "recording_id", "parent_id", "t_start", "t_end", "category", "body",
-                          "visibility", "created_at", "updated_at", "deleted_at", "resolved_at") for c in comments],
+        "comments": [_comment(c, film_content) for c in comments],
+        **({} if film_content else {"left_out": "comment texts: ask an administrator of the organisation"}),
         "notifications": [_row(n, "kind", "params", "link", "created_at", "read_at") for n in notices],
         "certifications": [_row(c, "id", "kind", "status", "motivation", "group_id", "decided_at", "valid_from",
                                 "valid_until", "created_at") for c in certifications],

@@ -29,7 +29,7 @@ def editable_fields(user, group):
     """The fields of ``group`` that ``user`` may change (empty once it is archived)."""
     if group is None or not permissions.can_edit_group(user, group):
         return frozenset()
-    if permissions.is_admin(user) and group.organisation_id == user.organisation_id:
+    if permissions.administers(user, group.organisation_id):
         return ADMIN_FIELDS
     fields = set(LEADER_FIELDS)
     if can_set_co_leader_upload(user, group):
@@ -198,5 +198,5 @@ def can_close(user, group):
 
 def can_archive(user, group):
     """The organisation's admins archive a closed group."""
-    return (permissions.can_edit_group(user, group) and permissions.is_admin(user)
-            and group.organisation_id == user.organisation_id and group.closed_at is not None)
+    return (permissions.can_edit_group(user, group) and permissions.administers(user, group.organisation_id)
+            and group.closed_at is not None)

@@ -48,7 +48,7 @@ def create_group(actor, organisation, program, title, start_date, uploader, co_l
         raise GroupError(_("Enter the start date."))
     check_people(organisation, uploader, co_leader, technical_assistant, supervisors)
     check_program_needs(program, uploader, co_leader, technical_assistant)
-    if not permissions.is_admin(actor) and actor.id not in (uploader.id, co_leader.id):
+    if not permissions.administers(actor, organisation.id) and actor.id not in (uploader.id, co_leader.id):
         raise GroupError(_("You must be one of the group's leaders: choose yourself as the uploader or the co-leader."))
     check_certified(program, purpose, (uploader, co_leader))
     group = Group(organisation=organisation, program=program, title=title[:200],
@@ -102,7 +102,8 @@ def check_certified(program, purpose, leaders):
 def can_set_co_leader_upload(user, group):
     """The designated uploader and the organisation's admins decide whether the co-leader uploads too."""
     return group is not None and permissions.can_edit_group(user, group) and (
-        permissions.is_admin(user) or (group.uploader is not None and group.uploader.id == user.id))
+        permissions.administers(user, group.organisation_id)
+        or (group.uploader is not None and group.uploader.id == user.id))
 
 
 def set_co_leader_upload(group, allowed, actor):
@@ -167,7 +168,7 @@ def _visible_query(user, archived=False):
         conditions.append(Group.id.in_(
             db.select(GroupSupervisor.group_id).where(GroupSupervisor.user_id == user.id)))
     if permissions.is_admin(user):
-        conditions.append(Group.organisation_id == user.organisation_id)
+        conditions.append(Group.organisation_id == permissions.admin_organisation_id(user))
     archive = Group.archived_at.is_not(None) if archived else Group.archived_at.is_(None)
     return db.select(Group).where(db.or_(*conditions) if conditions else db.false(), archive)
 

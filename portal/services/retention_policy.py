@@ -38,5 +38,6 @@ def first_login(user):
 def at_first_login(user):
     """The policy lines to show ``user`` (an admin) on the start page at their first login, else None.
     Costs the same queries either way."""
-    organisation = user.organisation
-    return summary(organisation) if first_login(user) else None
+    from portal.permissions import working_organisation
+
+    return summary(working_organisation(user)) if first_login(user) else None

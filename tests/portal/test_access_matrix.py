@@ -7,6 +7,8 @@ whose argument this file does not know fails the test, so the matrix grows with 
 
 from datetime import date
 
+import pytest
+
 from portal.extensions import db
 from portal.models import (
     ApiToken,
@@ -16,6 +18,7 @@ from portal.models import (
     Consent,
     ConsentWithdrawal,
     Group,
+    GroupSupervisor,
     Participant,
     Program,
     Recording,
@@ -192,7 +195,10 @@ def test_the_platform_administrator_reaches_every_organisation_but_watches_no_fi
         path = rule.build({arg: foreign.get(arg, SAMPLE.get(arg)) for arg in rule.arguments}, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             status = call(client, token, method, path).status_code
-            if rule.endpoint == "platform.remove_supervisor":  # user_id is a leader: not in the pool
+            if rule.endpoint == "platform.act_for":  # acting for it is the next test's; stop at once
+                assert status == 302, status
+                assert call(client, token, "POST", "/platform/acting/stop").status_code == 302
+            elif rule.endpoint == "platform.remove_supervisor":  # user_id is a leader: not in the pool
                 assert status == 404, status
             elif platform_area(rule.endpoint):
                 reached += status in (200, 302)
@@ -201,4 +207,105 @@ def test_the_platform_administrator_reaches_every_organisation_but_watches_no_fi
             elif status != 404:
                 failures.append(f"{method} {path} ({rule.endpoint}): {status}")
     assert reached >= 3
+    assert not failures, "\n".join(failures)
+
+
+# Routes that show or give a film, its comments or its supervision: the group's leaders and
+# supervisors only, whatever else a user may manage.
+WATCHING = {"review.player", "review.session", "review.export_session", "review.export_group", "api.play",
+            "api.save_position", "api.list_comments", "api.add_comment", "api.update_comment", "api.delete_comment",
+            "api.get_supervision", "api.save_supervision"}
+
+
+def act_for(client, token, organisation_id):
+    """Start acting for an organisation through the platform's "Manage" button."""
+    return client.post(f"/platform/organisations/{organisation_id}/act", data={"csrf_token": token})
+
+
+def object_rules(app):
+    """The routes that take an object of an organisation."""
+    return [r for r in app.url_map.iter_rules()
+            if r.arguments and not (r.arguments & NOT_OBJECTS) and not r.endpoint.startswith("static")]
+
+
+def build(rule, objects):
+    return rule.build({arg: objects.get(arg, SAMPLE.get(arg)) for arg in rule.arguments}, append_unknown=False)[1]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # permissions, not SQL: one database
+def test_an_acting_platform_administrator_is_the_organisations_admin_but_watches_no_film(app, factory):
+    """Issue 18: acting for an organisation, the platform administrator gets every page of it
+    exactly as its own admin does (the same answer on every route, for its objects and for
+    those of the platform administrator's own organisation, which are now as foreign as any),
+    and still no film, comment or supervision until assigned as a supervisor."""
+    foreign, people = make_objects(app, factory, "b")
+    own, _own_people = make_objects(app, factory, "own")
+    maja_id = factory.user(("platform_admin", "admin"), "maja@example.org", own["organisation_id"])
+    maja, token = login(app, "maja@example.org")
+    assert act_for(maja, token, foreign["organisation_id"]).status_code == 302
+    admin_b, _admin_token = login(app, people["admin"])
+
+    rules = [r for r in object_rules(app) if not platform_area(r.endpoint)]
+    failures, compared = [], 0
+    for label, objects in (("its own", foreign), ("the acting admin's own", own)):
+        for rule in rules:
+            if "GET" not in rule.methods:
+                continue
+            path = build(rule, objects)
+            seen, expected = maja.get(path).status_code, admin_b.get(path).status_code
+            compared += 1
+            if seen != expected or (rule.endpoint in WATCHING and seen != 404):
+                failures.append(f"GET {path} ({label} object, {rule.endpoint}): {seen}, its admin gets {expected}")
+    assert compared > 40
+    writes = [r for r in rules if r.endpoint.startswith("admin.") and r.methods & UNSAFE and "GET" not in r.methods]
+    for rule in writes:  # another organisation's objects first: nothing changes
+        if (status := call(maja, token, "POST", build(rule, own)).status_code) != 404:
+            failures.append(f"POST {build(rule, own)} (the acting admin's own object, {rule.endpoint}): {status}")
+    for rule in writes:
+        if (status := call(maja, token, "POST", build(rule, foreign)).status_code) in (403, 404):
+            failures.append(f"POST {build(rule, foreign)} ({rule.endpoint}): {status}, expected to reach it")
+    for rule in rules:
+        if rule.endpoint in WATCHING:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS", "GET"}):
+                if (status := call(maja, token, method, build(rule, foreign)).status_code) != 404:
+                    failures.append(f"{method} {build(rule, foreign)} ({rule.endpoint}): {status}")
+    assert not failures, "the acting platform administrator differs from the organisation's admin:\n" + \
+        "\n".join(failures)
+
+    with app.app_context():  # assigned as the group's supervisor, she watches its film like any supervisor
+        maja_user = db.session.get(User, maja_id)
+        maja_user.roles = set(maja_user.roles) | {"supervisor"}
+        db.session.add(GroupSupervisor(group_id=foreign["group_id"], user_id=maja_id))
+        db.session.commit()
+    maja, token = login(app, "maja@example.org")  # a role change ends the session
+    assert act_for(maja, token, foreign["organisation_id"]).status_code == 302
+    assert maja.get(f"/review/recordings/{foreign['recording_id']}").status_code == 200
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_pool_supervisor_sees_only_the_groups_assigned_to_them(app, factory):
+    """Issue 18: a supervisor of the program owner's pool, assigned to one group of another
+    organisation, sees that group and its film, and nothing of the other groups of that
+    organisation or of any other."""
+    assigned, _people = make_objects(app, factory, "b")
+    sibling, _ = make_objects(app, factory, "b2", org_id=assigned["organisation_id"])
+    elsewhere, _ = make_objects(app, factory, "c")
+    sam = factory.user(("supervisor",), "sam@example.org", factory.organisation("Programägaren"))
+    with app.app_context():
+        db.session.add(GroupSupervisor(group_id=assigned["group_id"], user_id=sam))
+        db.session.commit()
+    client, token = login(app, "sam@example.org")
+    assert client.get(f"/groups/{assigned['group_id']}").status_code == 200
+    assert client.get(f"/review/recordings/{assigned['recording_id']}").status_code == 200
+    assert [g["id"] for g in client.get("/api/v1/groups").get_json()["groups"]] == [assigned["group_id"]]
+    listed = client.get("/groups/").get_data(as_text=True)
+    assert "Grupp b<" in listed and "Grupp b2" not in listed and "Grupp c" not in listed
+
+    failures = []
+    for label, objects in (("another group of the organisation", sibling), ("another organisation", elsewhere)):
+        for rule in object_rules(app):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                status = call(client, token, method, build(rule, objects)).status_code
+                if status not in ({404, 403} if area_forbidden(rule.endpoint, "supervisor") else {404}):
+                    failures.append(f"{method} {build(rule, objects)} ({label}, {rule.endpoint}): {status}")
     assert not failures, "\n".join(failures)
