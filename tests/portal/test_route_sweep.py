@@ -53,8 +53,9 @@ def test_anonymous_is_sent_to_login(client, endpoint, rule, method):
 ADMIN_RULES = [r for r in RULES if r[1].rule.startswith("/admin")]
 
 
-@pytest.mark.parametrize("role", ["leader", "supervisor"])
+@pytest.mark.parametrize("role", ["leader", "supervisor", "platform_admin"])
 def test_non_admins_are_refused_on_every_admin_route(app, factory, role):
+    """A platform administrator is one too until she acts for an organisation (next test)."""
     factory.user(roles=(role,), email=f"{role}@example.org")
     client = app.test_client()
     auth = AuthActions(client)
@@ -65,6 +66,24 @@ def test_non_admins_are_refused_on_every_admin_route(app, factory, role):
         data = {"csrf_token": token} if method != "GET" else None
         response = client.open(url_for_rule(rule), method=method, data=data)
         assert response.status_code == 403, (rule.rule, method)
+
+
+def test_a_platform_administrator_acting_for_an_organisation_enters_every_admin_route(app, factory):
+    """Issue 18: once she chose "Manage" for an organisation, no admin route refuses her as such
+    (404 is for objects the organisation does not have), and "Stop" closes the area again."""
+    organisation = factory.organisation("Kommun X")
+    factory.user(roles=("platform_admin",), email="maja@example.org")
+    client = app.test_client()
+    auth = AuthActions(client)
+    auth.login("maja@example.org")
+    token = auth.csrf("/")
+    assert client.post(f"/platform/organisations/{organisation}/act", data={"csrf_token": token}).status_code == 302
+    for _endpoint, rule, method in ADMIN_RULES:
+        data = {"csrf_token": token} if method != "GET" else None
+        status = client.open(url_for_rule(rule), method=method, data=data).status_code
+        assert status in (200, 302, 404), (rule.rule, method, status)
+    assert client.post("/platform/acting/stop", data={"csrf_token": token}).status_code == 302
+    assert client.get("/admin/users").status_code == 403
 
 
 PLATFORM_RULES = [r for r in RULES if r[1].rule.startswith("/platform")]
