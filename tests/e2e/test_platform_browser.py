@@ -1,16 +1,19 @@
 """Issue 18 in a real browser: the platform administrator creates an organisation and invites its
 admin, who accepts the invitation, renames the organisation and registers a group with a
-supervisor of the program owner's pool (the least loaded one, which the form suggests)."""
+supervisor of the program owner's pool (the least loaded one, which the form suggests); and she
+acts for another organisation, whose admin pages she then works on, under a banner, without
+watching its films."""
 
 import re
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Group, Organisation
+from portal.models import Group, Organisation, User
 from portal.services import programs
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_out, login
+from tests.films import ready_film
 from tests.services import body_text
 
 
@@ -71,3 +74,34 @@ def test_the_platform_administrator_starts_an_organisation_that_registers_a_grou
     with app.app_context():
         group = db.session.scalars(db.select(Group).where(Group.title == "Malmös första grupp")).one()
         assert (group.organisation.name, [s.name for s in group.supervisors]) == ("Malmö kommun", ["Sam Pool"])
+
+
+def test_the_platform_administrator_acts_for_another_organisation_but_is_refused_its_film(page, live_server, app,
+                                                                                        factory):
+    ids = ready_film(app, factory)
+    with app.app_context():
+        name = db.session.get(Organisation, ids["organisation"]).name
+        leader = db.session.get(User, ids["uploader"]).name
+    factory.user(("platform_admin", "admin"), "maja@example.org", factory.organisation("Programägaren"),
+                 name="Maja Metodgarant")
+    login(page, "maja@example.org", PASSWORD)
+    page.goto("/platform/organisations")
+    page.get_by_role("button", name=f"Hantera {name}").click()
+
+    banner = page.locator("#acting-banner")
+    assert banner.get_by_text(f"Du hanterar {name} som plattformsadministratör").is_visible()
+    assert page.get_by_role("heading", name="Användare").is_visible()
+    assert page.locator("main").get_by_text(leader).first.is_visible()
+    page.goto("/admin/retention")
+    assert page.get_by_role("heading", name="Gallring och radering").is_visible()
+    assert banner.is_visible()
+
+    response = page.goto(f"/review/recordings/{ids['recording']}")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Sidan finns inte").is_visible() and banner.is_visible()
+
+    banner.get_by_role("button", name="Sluta").click()
+    assert page.get_by_text(f"Du hanterar inte längre {name}.").is_visible()
+    assert page.locator("#acting-banner").count() == 0
+    page.goto("/admin/users")
+    assert page.locator("main").get_by_text(leader).count() == 0
