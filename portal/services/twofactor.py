@@ -27,11 +27,12 @@ RECOVERY_CODES = 10
 
 
 def required_for(user):
-    """Every role must use two-factor login; leaders only while their organisation keeps it
-    required (the default; an admin may relax it, audited)."""
+    """Every role must use two-factor login (the platform administrator, who may act for any
+    organisation, too); leaders only while their organisation keeps it required (the default; an
+    admin may relax it, audited)."""
     if not current_app.config["TWO_FACTOR_REQUIRED"]:
         return False
-    return (permissions.is_admin(user) or permissions.is_supervisor(user)
+    return (permissions.is_admin(user) or permissions.is_platform_admin(user) or permissions.is_supervisor(user)
             or (permissions.is_leader(user) and user.organisation.leaders_require_2fa))
 
 

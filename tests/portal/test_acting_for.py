@@ -9,7 +9,7 @@ import pytest
 from portal.extensions import db
 from portal.models import ApiToken, AuditEvent, Organisation, User
 from portal.permissions import ACTING_FOR
-from tests.conftest import page
+from tests.conftest import client_as, page
 from tests.portal.test_access_matrix import act_for, login, make_objects
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # sessions, not SQL
@@ -125,3 +125,11 @@ def test_an_acting_platform_administrators_user_export_leaves_out_the_comment_te
     admin_b, _token = login(app, "admin-b@example.org")
     export = admin_b.get(f"/admin/exports/users/{sara}").get_json()
     assert [c["body"] for c in export["comments"]] == ["x"] and "left_out" not in export
+
+
+def test_a_platform_administrator_sets_up_two_factor_login_before_anything_else(app, factory):
+    """The role reaches every organisation's admin pages: like an admin, it needs two-factor login."""
+    app.config["TWO_FACTOR_REQUIRED"] = True
+    factory.user(("platform_admin",), "pia@example.org")
+    client = client_as(app, "pia@example.org")
+    assert client.get("/platform/organisations").headers["Location"].endswith("/account/two-factor")
