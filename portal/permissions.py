@@ -26,9 +26,9 @@ def acting_organisation(user):
     if not has_request_context() or not is_platform_admin(user) or bearer_token() is not None:
         return None
     acting = session.get(ACTING_FOR)
-    if not isinstance(acting, dict) or acting.get("user") != user.id:
+    if not isinstance(acting, dict) or acting.get("user") != user.id or not isinstance(acting.get("organisation"), int):
         return None
-    return db.session.get(Organisation, acting.get("organisation"))  # the identity map: one query a request
+    return db.session.get(Organisation, acting["organisation"])  # the identity map: one query a request
 
 
 def admin_organisation(user):
