@@ -224,6 +224,9 @@ class TestConfig(Config):
         # argon2-cffi's defaults (t=3, m=64 MiB, p=4).
         self.PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
         self.MEDIA_MIN_DURATION_SECONDS = 1  # the test clips last a few seconds
+        # Films of half a minute get quiet stretches to skip and a break (issue 20's speech lane).
+        self.SILENCE_SKIP_SECONDS = 3
+        self.BREAK_MIN_SECONDS, self.BREAK_MAX_SECONDS = 8, 20
 
 
 class ProdConfig(Config):
