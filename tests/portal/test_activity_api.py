@@ -2,14 +2,11 @@
 only its supervisors set the break (audited), each user keeps their own review settings, and the
 track goes with the film."""
 
-import json
-
 import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, Recording
-from portal.services.storage import get_storage
-from tests.films import ApiClient, ready_film
+from tests.films import ApiClient, add_activity, ready_film
 
 SPEECH = "1" * 40 + "0" * 30 + "1" * 20 + "0" * 400 + "1" * 60  # 20 s talk, 15 s quiet, 10 s, 200 s break, 30 s
 
@@ -18,17 +15,7 @@ SPEECH = "1" * 40 + "0" * 30 + "1" * 20 + "0" * 400 + "1" * 60  # 20 s talk, 15 
 def film(app, factory):
     """A ready film whose activity track the worker has stored (written here as it would)."""
     ids = ready_film(app, factory, duration=275.0)
-    with app.app_context():
-        recording = db.session.get(Recording, ids["recording"])
-        key = f"org/{ids['organisation']}/rec/{recording.public_id}/out/test/activity.json"
-        path = get_storage().path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"version": 1, "step": 0.5, "duration": 275.0, "speech": SPEECH,
-                                    "loudness": [-20] * len(SPEECH)}))
-        recording.output_prefix = key.rsplit("/", 1)[0]
-        recording.activity = {"key": key, "version": 1, "duration": 275.0, "speech_seconds": 65.0, "quiet_count": 2,
-                              "proposed_break": [45.0, 245.0], "break": None}
-        db.session.commit()
+    add_activity(app, ids["recording"], SPEECH, proposed_break=(45.0, 245.0))
     return ids
 
 
