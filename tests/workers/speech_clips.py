@@ -8,10 +8,10 @@ from pathlib import Path
 RATE = 22050  # espeak-ng's own rate: its utterances are joined without resampling
 
 
-def utterance(text, path, voice="sv", words_per_minute=160, pitch=50):
+def utterance(text, path, voice="sv", words_per_minute=160, amplitude=100):
     """Speak ``text`` with espeak-ng into the WAV ``path``; returns the path."""
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-p", str(pitch), "-w", str(path), text],
-                   check=True, capture_output=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(words_per_minute), "-a", str(amplitude), "-w", str(path),
+                    text], check=True, capture_output=True)
     return Path(path)
 
 
