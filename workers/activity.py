@@ -219,7 +219,7 @@ def _inputs(recording, storage):
         keys = [s.storage_key for s in recording.sources if s.status == SOURCE_UPLOADED]
     if isinstance(storage, LocalStorage):
         return [str(storage.path(key)) for key in keys]
-    return [storage.presign_get(key, 6 * 3600) for key in keys]
+    return [storage.worker_url(key, 6 * 3600) for key in keys]  # ffmpeg streams it: no copy on disk
 
 
 def analyse_recording(recording_id):

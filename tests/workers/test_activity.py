@@ -70,3 +70,27 @@ def test_no_break_when_quiet_is_too_short_too_long_or_at_the_ends():
     assert find_break(flags((600, "1"), (3000, "0"), (600, "1")), 600, 2400) is None
     assert find_break(flags((900, "0"), (3600, "1")), 600, 2400) is None  # the camera ran before the start
     assert find_break("", 600, 2400) is None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_job_streams_a_film_from_s3_and_stores_its_track_beside_it(app, factory, s3_server, speech_film):
+    from portal.extensions import db
+    from portal.models import Recording
+    from portal.services.storage import get_storage
+    from tests.films import ready_film
+    from workers.activity import analyse_recording
+
+    path, truth = speech_film
+    app.config.update(s3_server.config(s3_server.new_bucket()))
+    app.extensions.pop("portal_storage", None)
+    ids = ready_film(app, factory, duration=31.0)
+    with app.app_context():
+        prefix = db.session.get(Recording, ids["recording"]).output_prefix
+        get_storage().upload_from(str(path), f"{prefix}/video.mp4", "video/mp4")
+        assert analyse_recording(ids["recording"]) == "done"
+        summary = db.session.get(Recording, ids["recording"]).activity
+        assert summary["key"] == f"{prefix}/activity.json" and get_storage().head(summary["key"])
+        start, end = summary["proposed_break"]  # the 10 s stretch, with the test config's 8-20 s window
+        assert truth[1][1] - 0.5 <= start <= truth[1][1] + 1 and truth[2][0] - 1 <= end <= truth[2][0] + 0.5
+        assert abs(summary["speech_seconds"] - sum(e - s for s, e in truth)) < 3
+        assert analyse_recording(ids["recording"] + 1000) == "skipped"
