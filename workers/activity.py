@@ -222,8 +222,43 @@ def _inputs(recording, storage):
     return [storage.worker_url(key, 6 * 3600) for key in keys]  # ffmpeg streams it: no copy on disk
 
 
+def _record_error(recording_id, prefix, error, label):
+    """Note on the film why it has no speech lane (a film without sound, an unreadable file), so the
+    player stops waiting for it and the backfill leaves it alone."""
+    log.warning("job %s: no activity track for recording %s: %s", label, recording_id, error)
+    with db.engine.begin() as conn:
+        conn.execute(recordings.update().where(recordings.c.id == recording_id, recordings.c.output_prefix == prefix)
+                     .values(activity={"key": None, "error": str(error)[-300:]}))
+
+
+def backfill(limit=20):
+    """Queue the activity track of ready films that have none (published before issue 20, or whose
+    job was lost with Redis); run hourly by the workers' maintenance thread. Returns how many."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    from workers.queues import redis_connection
+
+    ids = db.session.scalars(db.select(Recording.id).where(Recording.status == READY, Recording.activity.is_(None),
+                                                           Recording.output_prefix.is_not(None))
+                             .order_by(Recording.ready_at.desc()).limit(limit)).all()
+    queued = 0
+    for recording_id in ids:
+        try:
+            status = Job.fetch(f"activity-{recording_id}", connection=redis_connection()).get_status()
+        except NoSuchJobError:
+            status = None
+        if status not in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            enqueue_analysis(recording_id)
+            queued += 1
+    return queued
+
+
 def analyse_recording(recording_id):
-    """Compute and store the activity track of a ready film (light queue). Returns "done" or "skipped"."""
+    """Compute and store the activity track of a ready film (light queue).
+
+    Returns "done", "skipped" (not a ready film, or changed meanwhile) or "no_audio".
+    :raise RuntimeError: when ffmpeg cannot read the film (recorded on the film first)."""
     app = current_app._get_current_object()
     label = job_label()
     recording = db.session.get(Recording, recording_id)
@@ -238,7 +273,13 @@ def analyse_recording(recording_id):
     settings = (app.config["SILENCE_SKIP_SECONDS"], app.config["BREAK_MIN_SECONDS"], app.config["BREAK_MAX_SECONDS"])
     db.session.remove()  # never hold a database session across ffmpeg
     started = time.monotonic()
-    track = analyse(inputs, timeout=1700)
+    try:
+        track = analyse(inputs, timeout=1700)
+    except Exception as error:
+        _record_error(recording_id, prefix, error, label)
+        if "matches no streams" in str(error):  # a film without sound: nothing to retry
+            return "no_audio"
+        raise  # so RQ retries it (or records the failure)
     key = f"{prefix}/{FILE_NAME}"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(track, handle, separators=(",", ":"))

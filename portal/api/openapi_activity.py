@@ -11,7 +11,8 @@ SETTINGS = {"skip_silence": {"type": "boolean"}, "skip_break": {"type": "boolean
 
 ACTIVITY_SCHEMAS = {
     "Activity": {"type": "object", "required": ["status"], "properties": {
-        "status": {"enum": ["pending", "ready"], "description": "pending: the analysis has not run yet"},
+        "status": {"enum": ["pending", "ready", "unavailable"],
+                   "description": "pending: the analysis has not run yet; unavailable: the film has no sound"},
         "step": {"type": "number", "description": "Seconds per value (0.5)"},
         "duration": {"type": "number"},
         "speech": {"type": "string", "description": "One '1' (speech) or '0' per step"},

@@ -36,8 +36,11 @@ def the_break(recording):
 
 def track_json(recording):
     """The film's activity for the player: ``{"status": "pending"}`` until the worker has stored
-    it, then the track (speech and loudness per step), the quiet-stretch threshold and the break."""
+    it (``"unavailable"`` when it could not: a film without sound), then the track (speech and
+    loudness per step), the quiet-stretch threshold and the break."""
     summary = recording.activity
+    if summary and summary.get("error"):
+        return {"status": "unavailable"}  # no sound to read: the player shows no lane
     if not summary or not summary.get("key"):
         return {"status": "pending"}
     with get_storage().open_read(summary["key"]) as handle:

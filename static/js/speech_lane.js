@@ -42,7 +42,7 @@ async function start() {
   const recordingId = lane.dataset.recording;
   const supervisor = lane.dataset.supervisor === "true";
   let track = await api("GET", `/recordings/${recordingId}/activity`);
-  for (let tries = 0; track.status !== "ready" && tries < 20; tries += 1) { // computed right after publishing
+  for (let tries = 0; track.status === "pending" && tries < 20; tries += 1) { // computed right after publishing
     await new Promise((resolve) => setTimeout(resolve, 15000));
     track = await api("GET", `/recordings/${recordingId}/activity`);
   }

@@ -94,3 +94,27 @@ def test_the_job_streams_a_film_from_s3_and_stores_its_track_beside_it(app, fact
         assert truth[1][1] - 0.5 <= start <= truth[1][1] + 1 and truth[2][0] - 1 <= end <= truth[2][0] + 0.5
         assert abs(summary["speech_seconds"] - sum(e - s for s, e in truth)) < 3
         assert analyse_recording(ids["recording"] + 1000) == "skipped"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_film_without_sound_gets_no_lane_and_the_backfill_queues_films_without_one(app, factory, tmp_path):
+    from portal.extensions import db
+    from portal.models import Recording
+    from portal.services.activity import track_json
+    from portal.services.storage import get_storage
+    from tests.films import ready_film
+    from tests.workers import clips
+    from workers.activity import analyse_recording, backfill
+    from workers.queues import LIGHT, get_queue
+
+    silent, waiting = ready_film(app, factory), ready_film(app, factory)
+    with app.app_context():
+        recording = db.session.get(Recording, silent["recording"])
+        get_storage().upload_from(str(clips.make("no_audio", tmp_path)), f"{recording.output_prefix}/video.mp4",
+                                  "video/mp4")
+        assert analyse_recording(silent["recording"]) == "no_audio"
+        recording = db.session.get(Recording, silent["recording"])
+        assert recording.activity["error"] and track_json(recording) == {"status": "unavailable"}
+        assert backfill() == 1  # only the film that has no track yet
+        assert get_queue(LIGHT).job_ids == [f"activity-{waiting['recording']}"]
+        assert backfill() == 0  # already queued
