@@ -198,6 +198,10 @@ async function start() {
     else if (action === "start") setBreak(now, brk && brk.end > now + 1 ? brk.end : Math.min(duration(), now + 600));
     else if (action === "end") setBreak(brk && brk.start < now - 1 ? brk.start : Math.max(0, now - 600), now);
   });
+  document.getElementById("speech-lane-canvas").addEventListener("click", (event) => {
+    const box = event.currentTarget.getBoundingClientRect(); // a click on the lane goes there in the film
+    video.currentTime = Math.max(0, Math.min(duration(), ((event.clientX - box.left) / box.width) * duration()));
+  });
   if (!supervisor) document.getElementById("break-editor")?.remove();
   window.addEventListener("resize", draw);
   draw();
