@@ -104,6 +104,7 @@ async function start() {
     line.textContent = brk
       ? fill(brk.confirmed ? text.confirmed : text.proposed, { start: clock(brk.start), end: clock(brk.end) })
       : text.noBreak;
+    skipBreak.disabled = !brk; // nothing to skip in a film without a break
     const confirm = lane.querySelector('[data-break="confirm"]');
     if (confirm) confirm.hidden = !brk || brk.confirmed;
   }
