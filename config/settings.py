@@ -120,6 +120,11 @@ class Config:
         # A processing job whose heartbeat is older than this is taken as lost (worker killed,
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)
+        # The speech lane (issue 20): quiet stretches at least this long may be skipped, and the
+        # break proposed is the longest quiet stretch of BREAK_MIN..BREAK_MAX in mid-session.
+        self.SILENCE_SKIP_SECONDS = env_int("SILENCE_SKIP_SECONDS", 8)
+        self.BREAK_MIN_SECONDS = env_int("BREAK_MIN_MINUTES", 10) * 60
+        self.BREAK_MAX_SECONDS = env_int("BREAK_MAX_MINUTES", 40) * 60
         self.RECONCILE_SECONDS = env_int("RECONCILE_SECONDS", 60)
         # Days between a withdrawal of consent and the deletion of its films (an organisation may
         # set its own); 0 deletes them by the next reconciler round, within a minute.
@@ -219,6 +224,9 @@ class TestConfig(Config):
         # argon2-cffi's defaults (t=3, m=64 MiB, p=4).
         self.PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
         self.MEDIA_MIN_DURATION_SECONDS = 1  # the test clips last a few seconds
+        # Films of half a minute get quiet stretches to skip and a break (issue 20's speech lane).
+        self.SILENCE_SKIP_SECONDS = 3
+        self.BREAK_MIN_SECONDS, self.BREAK_MAX_SECONDS = 8, 20
 
 
 class ProdConfig(Config):

@@ -124,3 +124,28 @@ def played_film(app, factory, folder, run_jobs, kind="h264_aac"):
     ids["recording"] = upload_clips(app, ids, folder, kind)
     run_jobs()
     return ids
+
+
+def add_activity(app, recording_id, speech, proposed_break=None):
+    """Store an activity track for a ready film as workers.activity would (issue 20's speech lane):
+    ``speech`` is one '1'/'0' per 0.5 s. Returns the track's storage key."""
+    import json
+
+    from portal.models import Recording
+    from portal.services.storage import get_storage
+
+    with app.app_context():
+        recording = db.session.get(Recording, recording_id)
+        prefix = f"org/{recording.organisation_id}/rec/{recording.public_id}/out/test"
+        key = f"{prefix}/activity.json"
+        path = get_storage().path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        duration = len(speech) * 0.5
+        path.write_text(json.dumps({"version": 1, "step": 0.5, "duration": duration, "speech": speech,
+                                    "loudness": [-20 if c == "1" else -60 for c in speech]}))
+        recording.output_prefix = prefix
+        recording.activity = {"key": key, "version": 1, "duration": duration,
+                              "speech_seconds": speech.count("1") * 0.5, "quiet_count": 0,
+                              "proposed_break": list(proposed_break) if proposed_break else None, "break": None}
+        db.session.commit()
+    return key

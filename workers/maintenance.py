@@ -66,6 +66,14 @@ def withdrawal_task():
     withdrawal.run_due()
 
 
+def activity_task():
+    from workers.activity import backfill
+
+    queued = backfill()  # issue 20: ready films without their speech lane
+    if queued:
+        log.info("queued the activity track of %d films", queued)
+
+
 def remind_task():
     from portal.services.certification_notices import remind_recertification
     from portal.services.notifications import remind_feedback_due
@@ -95,6 +103,7 @@ class MaintenanceThread(threading.Thread):
             run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
             run_once(self.app, "remind", REMIND_EVERY, remind_task)
             run_once(self.app, "retention", SWEEP_EVERY, retention_task)
+            run_once(self.app, "activity", SWEEP_EVERY, activity_task)
 
     def stop(self):
         self.stopped.set()

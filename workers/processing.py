@@ -220,6 +220,9 @@ def _publish(recording_id, token, prefix, result, checksums, label):
     audit.record("recording.ready", recording, actor=None, path=result.path, duration=result.duration)
     db.session.commit()
     recording_service.notify_ready(recording)
+    # Issue 20: the speech lane's activity track, on the light queue, now that the film plays.
+    from workers.activity import enqueue_analysis  # noqa: PLC0415 - workers.activity imports this module
+    enqueue_analysis(recording_id)
     log.info("job %s: recording %s is ready (%s)", label, recording_id, result.path)
 
 

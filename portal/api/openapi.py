@@ -1,5 +1,6 @@
 """The OpenAPI document for /api/v1, kept beside the routes it describes."""
 
+from portal.api.openapi_activity import ACTIVITY_PATHS, ACTIVITY_SCHEMAS
 from portal.api.openapi_comments import COMMENT_PATHS, COMMENT_SCHEMAS
 from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
 from portal.api.openapi_platform import PLATFORM_PATHS, PLATFORM_SCHEMAS
@@ -47,7 +48,7 @@ def build_spec():
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
             "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS,
-                        **PLATFORM_SCHEMAS, **SUPERVISION_SCHEMAS},
+                        **PLATFORM_SCHEMAS, **SUPERVISION_SCHEMAS, **ACTIVITY_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -68,5 +69,6 @@ def build_spec():
             **COMMENT_PATHS,
             **PLATFORM_PATHS,
             **SUPERVISION_PATHS,
+            **ACTIVITY_PATHS,
         },
     }

@@ -77,6 +77,8 @@ class User(UserMixin, db.Model):
     language = db.Column(db.String(5), nullable=False, default="sv")
     # IANA time zone the pages show times in; None: the portal's DEFAULT_TIMEZONE.
     timezone = db.Column(db.String(64))
+    # The player's review settings (skip silence, skip the break, speed; issue 20); None: defaults.
+    review_settings = db.Column(db.JSON)
     password_hash = db.Column(db.String(255))
     active = db.Column(db.Boolean, nullable=False, default=True)
     security_stamp = db.Column(db.String(32), nullable=False, default=new_security_stamp)

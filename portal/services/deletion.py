@@ -26,6 +26,7 @@ def forget_film(recording):
         db.delete(Notification).where(db.or_(Notification.link == link, Notification.link.like(link + "#%")))
         .execution_options(synchronize_session=False)).rowcount
     recording.media_info = None
+    recording.activity = None  # the speech lane and the break; its file goes with the output prefix
     recording.reason_detail = None
     recording.output_prefix = None
     recording.duration = None

@@ -200,6 +200,12 @@ class S3Storage(Storage):
             if answer.get("Errors"):
                 raise StorageError(f"could not delete {len(answer['Errors'])} objects under {prefix}")
 
+    def worker_url(self, key, expires_in):
+        """A presigned GET on the endpoint the workers reach (not the browsers' public one), for a
+        tool such as ffmpeg that streams an object instead of downloading it first."""
+        params = {"Bucket": self.bucket, "Key": validate_key(key)}
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+
     def presign_get(self, key, expires_in, filename=None, claims=None):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:

@@ -25,7 +25,7 @@ from tests.certification_fixtures import complete_group
 from tests.conftest import PASSWORD
 from tests.e2e import test_upload_browser as uploads
 from tests.e2e.conftest import login
-from tests.films import ready_film
+from tests.films import add_activity, ready_film
 
 SIZES = {"phone": {"width": 390, "height": 844}, "tablet": {"width": 768, "height": 1024},
          "desktop": {"width": 1366, "height": 900}}
@@ -130,6 +130,8 @@ def build_world(app, factory):
             "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
         ]
         urls += ["/admin/users/invite", f"/groups/{group}/participants/many"]  # bulk actions
+    # the player's speech lane with a proposed break (issue 20): its controls meet axe and every width
+    add_activity(app, ids["recordings"][1], ("1" * 30 + "0" * 20) * 6 + "0" * 300 + "1" * 200, (150.0, 300.0))
     return ids, urls
 
 
