@@ -5,7 +5,8 @@ set -euo pipefail
 
 want=(ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server redis-cli:redis-server)
 if [ "${1:-run}" = test ]; then
-  want+=(chromium:chromium)
+  # node runs the player's JavaScript unit tests (node --test tests/js/*.test.mjs): its test runner, no npm
+  want+=(chromium:chromium node:nodejs)
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(__python3-venv:python3-venv)
 # The PDF export writes Swedish letters with DejaVu Sans (portal/services/export.py).
