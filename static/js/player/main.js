@@ -81,17 +81,14 @@ function setUp(root) {
   Object.assign(page, { timeline, comments });
   video.addEventListener("timeupdate", () => comments.highlight());
 
-  // How much of a film still being processed can be played, on the line the page renders.
+  // How much of a film still being processed can be played: /play's ``playable_text`` on the
+  // line the page renders (#playable-note), updated with every renewal; once shown it stays,
+  // so the viewer also learns when the whole film has become playable.
   function showPlayable(answer) {
     const note = $("playable-note");
-    if (!note) return;
-    note.hidden = !partlyPlayable(answer);
-    if (!note.hidden && text.partlyPlayable) {
-      note.textContent = fill(text.partlyPlayable, {
-        minutes: String(Math.floor((answer.playable_seconds || 0) / 60)),
-        time: timecode(answer.playable_seconds || 0),
-      });
-    }
+    if (!note || !answer.playable_text) return;
+    if (partlyPlayable(answer)) note.hidden = false;
+    note.textContent = answer.playable_text;
   }
 
   // The right to watch has ended: stop at once rather than play on from what is buffered.

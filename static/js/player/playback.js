@@ -27,15 +27,15 @@ export function chooseSource(media, { Hls, canPlay }) {
   return { kind: "file", url: media.video };
 }
 
-// hls.js settings: no worker (the CSP allows no blob scripts), start where the viewer goes on,
-// and never jump ahead to the "live edge" of a film that is still being published.
+// hls.js settings: no worker (the CSP allows no blob scripts), and start where the viewer goes
+// on, not at the "live edge" of a film still being published (its playlist is an EVENT one).
+// hls.js never jumps ahead to that edge by itself: liveMaxLatencyDurationCount is Infinity by
+// default (and setting it without liveSyncDurationCount makes hls.js refuse the whole config).
 export function hlsConfig(at) {
   return {
     enableWorker: false,
     startPosition: at > 0 ? at : 0,
-    liveMaxLatencyDurationCount: Infinity,
     liveDurationInfinity: false,
-    maxBufferLength: 30,
   };
 }
 
