@@ -81,14 +81,14 @@ function setUp(root) {
   Object.assign(page, { timeline, comments });
   video.addEventListener("timeupdate", () => comments.highlight());
 
-  // How much of a film still being processed can be played: /play's ``playable_text`` on the
-  // line the page renders (#playable-note), updated with every renewal; once shown it stays,
-  // so the viewer also learns when the whole film has become playable.
+  // How much of an HLS film can be played: /play's ``playable_text`` on the status line the
+  // page renders (#film-playable), updated with every renewal, so the viewer sees the playable
+  // part grow and learns when the whole film can be played.
   function showPlayable(answer) {
-    const note = $("playable-note");
-    if (!note || !answer.playable_text) return;
-    if (partlyPlayable(answer)) note.hidden = false;
-    note.textContent = answer.playable_text;
+    const line = $("film-playable");
+    if (!line || !answer.playable_text) return;
+    if (line.textContent.trim() !== answer.playable_text) line.textContent = answer.playable_text; // announced once
+    line.dataset.complete = String(Boolean(answer.complete));
   }
 
   // The right to watch has ended: stop at once rather than play on from what is buffered.
