@@ -12,7 +12,7 @@ from portal.models import AuditEvent, GroupSession, GroupSupervisor, Recording, 
 from portal.models.base import utcnow
 from portal.models.media import AUDIO, CHUNK_WORKING, VIDEO
 from portal.models.recordings import DELETED, READY
-from tests.conftest import client_as
+from tests.conftest import client_as, page
 from tests.films import ApiClient, ready_film
 from tests.hls_films import hls_film, make_segments, publish
 
@@ -224,3 +224,28 @@ def test_segments_redirect_to_presigned_s3_urls_that_answer_the_portals_origin(a
     assert got.status_code == 200 and got.content == made[VIDEO]["segments"][0][0]
     assert got.headers["Content-Type"] == "video/iso.segment"
     assert got.headers["Access-Control-Allow-Origin"] == "https://film.example.se"
+
+
+def test_the_start_can_be_watched_while_the_rest_is_processed(app, film):
+    with app.app_context():
+        db.session.get(Recording, film["recording"]).playable_seconds = 12 * 60 + 30
+        db.session.get(GroupSession, film["session"]).date = utcnow().date()
+        db.session.commit()
+    leader = client_as(app, film["emails"]["uploader"])
+    assert "De första 12 minuterna kan spelas, resten bearbetas" in page(leader, f"/review/recordings/{film['recording']}")
+    assert "Titta på början" in page(leader, f"/sessions/{film['session']}/upload")
+    assert "Titta på början" in page(leader, f"/groups/{film['group']}")
+    assert 'data-todo="check_start"' in page(leader, "/")
+    status = leader.get(f"/api/v1/recordings/{film['recording']}").get_json()
+    assert status["watch_url"] == f"/review/recordings/{film['recording']}" and status["complete"] is False
+
+    # a supervisor may comment where the film can be played, not beyond
+    supervisor = ApiClient(app, film["emails"]["supervisor"])
+    comment = {"t_start": 60.0, "category": "content", "body": "Fin start", "visibility": "shared"}
+    assert supervisor.call("POST", f"/recordings/{film['recording']}/comments", json=comment).status_code == 201
+    late = supervisor.call("POST", f"/recordings/{film['recording']}/comments", json={**comment, "t_start": 800.0})
+    assert late.status_code == 422 and "bearbetas" in late.get_json()["error"]["message"]
+
+    set_ready(app, film["recording"])
+    assert "Hela filmen kan spelas" in page(leader, f"/review/recordings/{film['recording']}")
+    assert 'data-todo="check_start"' not in page(leader, "/")
