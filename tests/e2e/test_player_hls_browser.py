@@ -2,7 +2,8 @@
 segments cut by ffmpeg from a lavfi clip, served by the app's playlist and segment routes.
 
 A ready film plays and seeks; a film still being processed plays its published part, says how
-much that is, keeps seeks inside it, and grows as the worker publishes more.
+much that is, keeps seeks inside it, and grows as the worker publishes more; the renewal after a
+withdrawal of consent detaches hls.js, so nothing buffered plays on.
 """
 
 import pytest
@@ -16,6 +17,7 @@ from portal.services import hls
 from portal.services.storage import get_storage
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
+from tests.e2e.test_playback_rights_browser import withdraw_consent
 from tests.e2e.test_player_browser import video, wait_for_time
 from tests.hls_films import hls_film, make_segments, publish, put
 
@@ -113,3 +115,18 @@ def test_a_film_being_processed_plays_its_published_part_and_grows(page, app, fa
     page.keyboard.press("ArrowRight")  # +5 s: now as far as the whole film
     assert video(page, "v.currentTime") > 2.5
     assert video(page, "v.error") is None
+
+
+def test_an_hls_film_stops_at_the_renewal_after_the_right_ends(page, app, factory, made):
+    app.config["MEDIA_URL_TTL"] = 2
+    ids = hls_film(app, factory, status=READY, duration=CLIP_SECONDS)
+    for track in (VIDEO, AUDIO):
+        publish(app, ids["recording"], made, track)
+    open_film(page, ids)
+    with app.app_context():
+        withdraw_consent(app, ids)
+        db.session.commit()
+    expect(page.locator("#player")).to_have_attribute("data-state", "revoked", timeout=6_000)
+    expect(page.locator("#player-error")).to_contain_text("Du kan inte längre se filmen")
+    # hls.js is detached: no MediaSource, nothing buffered, nothing left to play
+    assert video(page, "[v.paused, v.getAttribute('src'), v.readyState]") == [True, None, 0]

@@ -33,7 +33,8 @@ function setUp(root) {
   const video = $("video");
   const statusLine = $("player-status");
   const errorBox = $("player-error");
-  let media = null; // the latest answer of /play
+  // the latest answer of /play; until the first, what the page knows of a film being processed
+  let media = cfg.complete === false ? { complete: false, playable_seconds: cfg.playableSeconds } : null;
 
   const page = {
     cfg, text, video, root,
