@@ -61,7 +61,7 @@ function player({ video = new FakeVideo(), Hls = null, answers = [] } = {}) {
   const playback = new Playback({
     video, root: { dataset: {} }, lease, text: { mediaFailed: "failed", hlsUnsupported: "browser" },
     ui: { showError: (m) => shown.push(m), clearError: () => shown.push(""), revoked: () => { revoked += 1; } },
-    duration: () => 24, loadHls: async () => Hls,
+    limit: () => 24, loadHls: async () => Hls,
   });
   return { playback, video, lease, shown, revoked: () => revoked };
 }

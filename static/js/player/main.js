@@ -71,7 +71,7 @@ function setUp(root) {
     },
     onRefused: () => stopWatching(),
   });
-  const playback = new Playback({ video, root, lease, text, duration: page.duration,
+  const playback = new Playback({ video, root, lease, text, limit: page.limit,
     ui: { showError: page.showError, clearError: page.clearError, revoked: () => stopWatching() } });
   const loop = new RangeLoop(page); // before the timeline: a wrap shows at once
   const timeline = new Timeline(page);

@@ -50,9 +50,10 @@ async function importHls() {
 
 export class Playback {
   // ``lease`` renews /play; ``ui`` has showError(message), clearError() and revoked();
-  // ``duration()`` is the film's length; ``loadHls`` resolves to the hls.js class.
-  constructor({ video, root, lease, text, ui, duration, loadHls = importHls }) {
-    Object.assign(this, { video, root, lease, text, ui, duration, loadHls });
+  // ``limit()`` is how far the film plays (its length, or its playable part while processed);
+  // ``loadHls`` resolves to the hls.js class.
+  constructor({ video, root, lease, text, ui, limit, loadHls = importHls }) {
+    Object.assign(this, { video, root, lease, text, ui, limit, loadHls });
     this.hls = null;
     this.wantPlaying = false;
     this.recovering = null; // {at, playing} while a fresh source is being fetched or loaded
@@ -99,7 +100,7 @@ export class Playback {
       this.resumedAt = at;
       if (at > 0) {
         this.ownSeek = true;
-        video.currentTime = Math.min(at, this.duration());
+        video.currentTime = Math.min(at, this.limit());
       }
       video.playbackRate = video.defaultPlaybackRate;
       this.recovering = null;
