@@ -232,7 +232,8 @@ def test_the_start_can_be_watched_while_the_rest_is_processed(app, film):
         db.session.get(GroupSession, film["session"]).date = utcnow().date()
         db.session.commit()
     leader = client_as(app, film["emails"]["uploader"])
-    assert "De första 12 minuterna kan spelas, resten bearbetas" in page(leader, f"/review/recordings/{film['recording']}")
+    player = page(leader, f"/review/recordings/{film['recording']}")
+    assert "De första 12 minuterna kan spelas, resten bearbetas" in player
     assert "Titta på början" in page(leader, f"/sessions/{film['session']}/upload")
     assert "Titta på början" in page(leader, f"/groups/{film['group']}")
     assert 'data-todo="check_start"' in page(leader, "/")
