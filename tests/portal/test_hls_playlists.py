@@ -16,6 +16,9 @@ from tests.conftest import client_as, page
 from tests.films import ApiClient, ready_film
 from tests.hls_films import hls_film, make_segments, publish
 
+# Tests about storage and redirects, not SQL, run on SQLite only (suite time).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="session")
 def made(tmp_path_factory):
@@ -153,6 +156,7 @@ def unassign(film):
     db.session.execute(db.delete(GroupSupervisor).where(GroupSupervisor.user_id == film["supervisor"]))
 
 
+@SQLITE_ONLY  # no SQL of its own beyond the rights, which run on both databases above
 @pytest.mark.parametrize("end_right,status", [(withdraw_consent, 403), (delete_film, 410), (remove_role, 404),
                                               (unassign, 404)])
 def test_the_next_request_after_the_right_ends_is_refused(app, film, end_right, status):
@@ -196,6 +200,7 @@ def test_one_audit_row_per_viewing_not_per_segment(app, film):
     assert viewing_rows(app, film["recording"]) == ["recording.play", "recording.play"]
 
 
+@SQLITE_ONLY
 def test_an_mp4_film_plays_as_before(app, factory):
     mp4 = ready_film(app, factory)
     answer = ApiClient(app, mp4["emails"]["supervisor"]).call("POST", f"/recordings/{mp4['recording']}/play")
@@ -205,6 +210,7 @@ def test_an_mp4_film_plays_as_before(app, factory):
     assert data["playable_text"] == "Hela filmen kan spelas"
 
 
+@SQLITE_ONLY
 def test_segments_redirect_to_presigned_s3_urls_that_answer_the_portals_origin(app, factory, made, s3_server):
     config = s3_server.config(s3_server.new_bucket())
     app.config.update(config)
