@@ -15,7 +15,7 @@ names a storage key.
 import math
 import re
 
-from flask import url_for
+from flask import current_app
 from flask_babel import gettext, ngettext
 
 from portal.extensions import db
@@ -41,8 +41,10 @@ def complete(recording):
 
 
 def master_url(recording):
-    """The app URL of the film's master playlist (what the play API hands the player)."""
-    return url_for("review.hls_master", recording_id=recording.id)
+    """The app path of the film's master playlist (what the play API hands the player); built
+    without a request, so a job or a shell can call the play service too."""
+    return current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT")).build(
+        "review.hls_master", {"recording_id": recording.id})
 
 
 def _facts(recording):

@@ -16,6 +16,9 @@ from tests.conftest import client_as, page
 from tests.films import ApiClient, ready_film
 from tests.hls_films import hls_film, make_segments, publish
 
+# Tests about storage and redirects, not SQL, run on SQLite only (suite time).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="session")
 def made(tmp_path_factory):
@@ -153,6 +156,7 @@ def unassign(film):
     db.session.execute(db.delete(GroupSupervisor).where(GroupSupervisor.user_id == film["supervisor"]))
 
 
+@SQLITE_ONLY  # no SQL of its own beyond the rights, which run on both databases above
 @pytest.mark.parametrize("end_right,status", [(withdraw_consent, 403), (delete_film, 410), (remove_role, 404),
                                               (unassign, 404)])
 def test_the_next_request_after_the_right_ends_is_refused(app, film, end_right, status):
@@ -196,6 +200,7 @@ def test_one_audit_row_per_viewing_not_per_segment(app, film):
     assert viewing_rows(app, film["recording"]) == ["recording.play", "recording.play"]
 
 
+@SQLITE_ONLY
 def test_an_mp4_film_plays_as_before(app, factory):
     mp4 = ready_film(app, factory)
     answer = ApiClient(app, mp4["emails"]["supervisor"]).call("POST", f"/recordings/{mp4['recording']}/play")
@@ -205,6 +210,7 @@ def test_an_mp4_film_plays_as_before(app, factory):
     assert data["playable_text"] == "Hela filmen kan spelas"
 
 
+@SQLITE_ONLY
 def test_segments_redirect_to_presigned_s3_urls_that_answer_the_portals_origin(app, factory, made, s3_server):
     config = s3_server.config(s3_server.new_bucket())
     app.config.update(config)
@@ -250,3 +256,38 @@ def test_the_start_can_be_watched_while_the_rest_is_processed(app, film):
     set_ready(app, film["recording"])
     assert "Hela filmen kan spelas" in page(leader, f"/review/recordings/{film['recording']}")
     assert 'data-todo="check_start"' not in page(leader, "/")
+
+
+@SQLITE_ONLY
+def test_ffmpeg_plays_the_film_through_the_apps_playlists_and_redirects(app, factory, made, tmp_path):
+    """A real HLS client (ffmpeg's demuxer) logged in as a leader: master, both media playlists,
+    init segments and segments through the redirects, muxed into one file of the film's length."""
+    import json
+    import subprocess  # noqa: S404
+
+    from tests.conftest import PASSWORD, csrf_from
+    from tests.e2e.conftest import LiveServer
+
+    ids = hls_film(app, factory, status=READY)
+    publish(app, ids["recording"], made, VIDEO)
+    publish(app, ids["recording"], made, AUDIO)
+    server = LiveServer(app)
+    app.config["PUBLIC_URL"] = server.url
+    try:
+        browser = requests.Session()
+        token = csrf_from(browser.get(f"{server.url}/login", timeout=10).text)
+        browser.post(f"{server.url}/login", data={"email": ids["emails"]["co_leader"], "password": PASSWORD,
+                                                  "csrf_token": token}, timeout=10)
+        cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+        agent = browser.headers["User-Agent"]  # the session is bound to it (Flask-Login's protection)
+        out = tmp_path / "film.mp4"
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-user_agent", agent,  # noqa: S603,S607
+                        "-headers", f"Cookie: {cookie}\r\n",
+                        "-i", f"{server.url}{base(ids)}/master.m3u8", "-map", "0", "-c", "copy", str(out)],
+                       check=True, timeout=60)
+    finally:
+        server.stop()
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",  # noqa: S603,S607
+                                       str(out)], check=True, capture_output=True, timeout=30).stdout)
+    assert sorted(s["codec_type"] for s in probe["streams"]) == ["audio", "video"]
+    assert 2.9 < float(probe["format"]["duration"]) < 3.2
