@@ -12,7 +12,7 @@ MO     := $(PO:.po=.mo)
 
 help:
 	@echo "make run    start the portal (web, worker, Redis) on http://127.0.0.1:$${PORT:-5000}"
-	@echo "make test   install test dependencies, run ruff and pytest"
+	@echo "make test   install test dependencies, run ruff, the JavaScript unit tests and pytest"
 	@echo "make screens  screenshots of each role's main page at phone and desktop width in docs/screens/"
 
 run: $(STAMPS)/sysdeps-run $(STAMPS)/venv-run $(MO)
@@ -21,6 +21,7 @@ run: $(STAMPS)/sysdeps-run $(STAMPS)/venv-run $(MO)
 test: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/audit.py
+	node --test tests/js/*.test.mjs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMPS)/venv-test

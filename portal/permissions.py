@@ -188,12 +188,22 @@ def require_view_recording_status(recording):
         abort(404)
 
 
-def can_watch_recording(user, recording):
-    """The film itself: the group's leaders and its assigned supervisors, once it is ready and
-    no withdrawal of consent blocks it. Admins only when they are also an assigned supervisor."""
-    from portal.models.recordings import READY
+def playable_now(recording):
+    """A ready film, or one published as HLS whose first segments play while the rest is still
+    being processed (issue 19: the leader checks the start of what was uploaded)."""
+    from portal.models.recordings import PROCESSING, READY
 
-    if recording is None or recording.status != READY or not user.is_authenticated:
+    if recording.status == READY:
+        return True
+    return (recording.status == PROCESSING and recording.output_kind == "hls"
+            and (recording.playable_seconds or 0) > 0)
+
+
+def can_watch_recording(user, recording):
+    """The film itself: the group's leaders and its assigned supervisors, once it can be played
+    (``playable_now``) and no withdrawal of consent blocks it. Admins only when they are also an
+    assigned supervisor."""
+    if recording is None or not user.is_authenticated or not playable_now(recording):
         return False
     group_session = recording.group_session
     if group_session.playback_blocked_at is not None:

@@ -5,7 +5,9 @@ set -euo pipefail
 
 want=(ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server redis-cli:redis-server)
 if [ "${1:-run}" = test ]; then
-  want+=(chromium:chromium espeak-ng:espeak-ng)  # espeak-ng: Swedish speech for the speech lane's tests
+  # espeak-ng: Swedish speech for the speech lane's tests; node runs the JavaScript unit tests
+  # (node --test tests/js/*.test.mjs): its test runner, no npm
+  want+=(chromium:chromium espeak-ng:espeak-ng node:nodejs)
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(__python3-venv:python3-venv)
 # The PDF export writes Swedish letters with DejaVu Sans (portal/services/export.py).

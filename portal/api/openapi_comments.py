@@ -39,7 +39,20 @@ COMMENT_SCHEMAS = {
                        "visibility": {"enum": ["shared", "private"]}, "resolved": {"type": "boolean"}},
     },
     "Playback": {"type": "object", "properties": {
-        "video": SIGNED_URL, "poster": SIGNED_URL, "thumbnail": SIGNED_URL,
+        "video": {**SIGNED_URL, "description": "A film published before HLS (one MP4 file): short-lived; "
+                                               "never log it. Absent for an HLS film"},
+        "hls": {"type": "string", "description": "A film published as HLS: the app URL of its master playlist. "
+                "The playlists and each segment check the caller's right on every request and redirect "
+                "to short-lived storage URLs, so the URL does not expire. Absent for an MP4 film"},
+        "poster": {**SIGNED_URL, "type": ["string", "null"],
+                   "description": "Short-lived; null while the film is processed and has no poster yet"},
+        "thumbnail": {**SIGNED_URL, "type": ["string", "null"]},
+        "playable_seconds": {"type": "number", "minimum": 0,
+                             "description": "Seconds playable from 0:00 now (the whole film once complete)"},
+        "duration": {"type": ["number", "null"], "description": "The film's length in seconds, when known"},
+        "complete": {"type": "boolean",
+                     "description": "False while the film is still processed (HLS): more becomes playable"},
+        "playable_text": {"type": "string", "description": "How much can be played, in the caller's language"},
         "storyboard": {"type": ["object", "null"], "properties": {
             "vtt": SIGNED_URL, "sheets": {"type": "object", "additionalProperties": SIGNED_URL}}},
         "expires_in": {"type": "integer", "description": "Seconds the URLs stay valid"},
@@ -70,7 +83,8 @@ COMMENT_PATHS = {
                    "responses": {"204": {"description": "Deleted"}, **_errors(403, 404)}},
     },
     "/recordings/{recording_id}/play": {
-        "post": {"summary": "Short-lived media URLs for a ready film, after the access check (audited)",
+        "post": {"summary": "Media URLs for a film that can be played (ready, or HLS and partly processed), "
+                         "after the access check (audited)",
                  "operationId": "playRecording", "parameters": [RECORDING],
                  "requestBody": {"required": False, "content": {"application/json": {"schema": {
                      "type": "object", "properties": {"renewal": {

@@ -50,7 +50,11 @@ UPLOAD_SCHEMAS = {
                       "properties": {"ahead": {"type": "integer"}, "text": {"type": "string"},
                                      "seconds": {"type": ["integer", "null"]},
                                      "ready_in_text": {"type": ["string", "null"]}}},
-            "watch_url": {"type": ["string", "null"], "description": "The player, once the caller may watch"},
+            "watch_url": {"type": ["string", "null"], "description": "The player, once the caller may watch: "
+                          "when ready, or (HLS) as soon as its first minutes can be played"},
+            "playable_seconds": {"type": "number", "description": "Seconds playable from 0:00 now"},
+            "complete": {"type": "boolean", "description": "True once the whole film is ready"},
+            "playable_text": {"type": "string", "description": "How much can be played, in the caller's language"},
             "upload_url": {"type": "string", "description": "The session's upload page"},
         },
     },

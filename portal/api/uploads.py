@@ -13,7 +13,7 @@ from portal.api import bp, json_body
 from portal.extensions import db
 from portal.models import GroupSession
 from portal.models.recordings import Recording, SourceFile
-from portal.services import consent, film_state, uploads
+from portal.services import consent, film_state, playlists, uploads
 from portal.services import recordings as recording_service
 from portal.services.uploads import UploadRefused
 
@@ -54,6 +54,7 @@ def recording_json(recording):
         "queue": queue_json(recording),
         "watch_url": url_for("review.player", recording_id=recording.id)
         if permissions.can_watch_recording(current_user, recording) else None,
+        **playlists.progress(recording),
         "upload_url": url_for("uploads.session_upload", session_id=recording.group_session_id),
     }
 

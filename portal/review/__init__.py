@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("review", __name__)
 
-from portal.review import export, routes  # noqa: E402,F401
+from portal.review import export, hls, routes  # noqa: E402,F401

@@ -12,7 +12,7 @@ from portal.models.recordings import DELETED, READY
 from portal.models.supervision import SUPERVISION_STATUSES
 from portal.review import bp
 from portal.review.forms import SupervisionForm
-from portal.services import comments, film_state, notifications, paging, playback, supervision
+from portal.services import comments, film_state, notifications, paging, playback, playlists, supervision
 
 
 @bp.route("/")
@@ -32,7 +32,8 @@ def queue():
 
 @bp.route("/recordings/<int:recording_id>")
 def player(recording_id):
-    """Watch a film and comment on it. :raise 404: unless the user may watch it."""
+    """Watch a film and comment on it; an HLS film also while the rest of it is processed (its
+    status line says how much can be played). :raise 404: unless the user may watch it."""
     recording = db.session.get(Recording, recording_id)
     gone = film_state.unavailable_reason(current_user, recording)
     if gone is not None:  # people of the group learn why; everyone else still gets a 404
@@ -48,7 +49,7 @@ def player(recording_id):
         categories=comments.categories_for(group_session.group.program),
         supervisor=permissions.can_supervise_recording(current_user, recording),
         feedback_visible=permissions.can_read_feedback(current_user, group_session),
-        url_ttl=current_app.config["MEDIA_URL_TTL"])
+        url_ttl=current_app.config["MEDIA_URL_TTL"], progress=playlists.progress(recording))
 
 
 @bp.route("/sessions/<int:session_id>", methods=["GET", "POST"])

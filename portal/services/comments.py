@@ -15,6 +15,7 @@ from portal import permissions
 from portal.errors import Refused
 from portal.extensions import db
 from portal.models.base import iso_utc, utcnow
+from portal.models.recordings import READY
 from portal.models.supervision import SHARED, VISIBILITIES, Comment
 from portal.services import audit
 from portal.utils import database_id
@@ -83,24 +84,30 @@ def visible_comments(user, recording):
     return [c for c in comments if c.deleted_at is None or any(r.deleted_at is None for r in c.replies)]
 
 
-def _seconds(value, field, duration):
+def _seconds(value, field, duration, processing=False):
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
         raise Refused(422, f"invalid_{field}", _("A time must be a number of seconds."))
+    if processing and value > duration + 0.5:
+        raise Refused(422, f"invalid_{field}", _("That part of the film is still being processed. Comment on "
+                                                 "it once it can be played."))
     if value < 0 or (duration and value > duration + 0.5):
         raise Refused(422, f"invalid_{field}", _("The time is outside the film."))
     return round(float(value), 3)
 
 
 def _times(data, recording, current=None):
-    """``(t_start, t_end)`` from ``data``, checked against the film's length."""
-    duration = recording.duration or 0
-    t_start = _seconds(data["t_start"], "t_start", duration) if "t_start" in data else (
+    """``(t_start, t_end)`` from ``data``, checked against the film's length; while the film is
+    still processed (issue 19), against the part that can be played: a supervisor may start on
+    the film, but only where they can have seen it."""
+    processing = recording.status != READY
+    duration = (recording.playable_seconds or 0) if processing else (recording.duration or 0)
+    t_start = _seconds(data["t_start"], "t_start", duration, processing) if "t_start" in data else (
         current.t_start if current else None)
     if t_start is None:
         raise Refused(422, "invalid_t_start", _("Say where in the film the comment belongs."))
     t_end = data["t_end"] if "t_end" in data else (current.t_end if current else None)
     if t_end is not None:
-        t_end = _seconds(t_end, "t_end", duration)
+        t_end = _seconds(t_end, "t_end", duration, processing)
         if t_end <= t_start:
             raise Refused(422, "invalid_t_end", _("A range must end after it starts."))
     return t_start, t_end

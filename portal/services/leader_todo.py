@@ -1,6 +1,6 @@
-"""The leader's start page as a to-do list: films missing or needing a new upload, consent
-confirmations due, new feedback to read and answers waiting. A fixed number of queries however
-many groups and sessions the leader has."""
+"""The leader's start page as a to-do list: films missing or needing a new upload, the start of a
+film being processed to check, consent confirmations due, new feedback to read and answers
+waiting. A fixed number of queries however many groups and sessions the leader has."""
 
 from datetime import timedelta
 from typing import NamedTuple
@@ -12,7 +12,7 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import Group, GroupLeader, GroupSession
 from portal.models.base import utcnow
-from portal.models.recordings import AWAITING_UPLOAD, DELETED, FAILED, REJECTED, UPLOADING
+from portal.models.recordings import AWAITING_UPLOAD, DELETED, FAILED, PROCESSING, REJECTED, UPLOADING
 from portal.services import notifications
 from portal.services.recordings import reason_text
 from portal.utils import safe_next
@@ -42,6 +42,10 @@ def _session_item(group_session, path_for):
         return Todo("new_upload", _("The film of %(session)s in %(group)s needs a new upload.", **about) + " "
                     + (reason_text(latest.reason_code, latest.reason_detail) or ""),
                     path_for("uploads.session_upload", group_session))
+    if latest is not None and latest.status == PROCESSING and permissions.playable_now(latest):
+        return Todo("check_start", _("The start of the film of %(session)s in %(group)s can be watched: check that "
+                                     "it is the right film while the rest is processed.", **about),
+                    notifications.path("review.player", recording_id=latest.id))
     if latest is not None and latest.status == UPLOADING:
         return Todo("upload", _("Finish the upload of the film of %(session)s in %(group)s.", **about),
                     path_for("uploads.session_upload", group_session))

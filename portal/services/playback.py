@@ -20,8 +20,9 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import AuditEvent, Recording, User
 from portal.models.base import utcnow
+from portal.models.recordings import READY
 from portal.models.supervision import PlaybackPosition
-from portal.services import audit
+from portal.services import audit, playlists
 from portal.services.storage import get_storage
 
 PLAY = "recording.play"
@@ -38,22 +39,35 @@ def url_ttl():
 
 def media_urls(recording, ttl, viewer=None):
     """Signed GET URLs for the film, its pictures and its storyboard sheets; with ``viewer``
-    the local backend re-checks that person's right on every request."""
+    the local backend re-checks that person's right on every request.
+
+    A film published as HLS has no single file: its playlists are served by the app
+    (``playlists.master_url``), so ``video`` is left out. Its pictures are made while the film is
+    processed, so until it is ready only those already in storage are signed.
+    """
     storage = get_storage()
     prefix = recording.output_prefix
     claims = {"viewer": viewer.id, "recording": recording.id} if viewer is not None else None
+    complete = recording.status == READY
 
     def sign(name):
         return storage.presign_get(f"{prefix}/{name}", ttl, claims=claims)
 
+    def picture(name):
+        return sign(name) if complete or storage.head(f"{prefix}/{name}") is not None else None
+
     sheets = (recording.media_info or {}).get("storyboard") or []
-    return {
-        "video": sign("video.mp4"),
-        "poster": sign("poster.jpg"),
-        "thumbnail": sign("thumb.jpg"),
+    urls = {
+        "poster": picture("poster.jpg"),
+        "thumbnail": picture("thumb.jpg"),
         "storyboard": {"vtt": sign("storyboard.vtt"), "sheets": {name: sign(name) for name in sheets}}
         if sheets else None,
     }
+    if recording.output_kind == "hls":
+        urls["hls"] = playlists.master_url(recording)
+    else:
+        urls["video"] = sign("video.mp4")
+    return urls
 
 
 def last_viewing_row(user, recording, since):
@@ -65,24 +79,33 @@ def last_viewing_row(user, recording, since):
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
 
 
-def play(user, recording, renewal=False):
-    """Media URLs for ``user`` (already checked), with an audit row.
+def note_viewing(user, recording, renewal=False):
+    """The audit row of a viewing, at most one per viewing and one per ``RENEWAL_AUDIT_EVERY``.
 
     A request that asks to renew is one only when the same user played (or renewed) the film
     within ``RENEWAL_WINDOW``; otherwise it is a new viewing with its ``recording.play`` row.
     Renewals of one viewing leave a ``recording.play_renew`` row at most every
-    ``RENEWAL_AUDIT_EVERY``, so the log counts viewings rather than URL refreshes.
+    ``RENEWAL_AUDIT_EVERY``, so the log counts viewings rather than URL refreshes. The HLS master
+    playlist counts as a renewal: right after the player's play call it adds nothing, and
+    opened on its own (a native HLS player) it is a viewing.
     """
-    ttl = url_ttl()
     now = utcnow()
     last = last_viewing_row(user, recording, now - RENEWAL_WINDOW) if renewal else None
     if last is None:
         audit.record(PLAY, recording, actor=user, group_session_id=recording.group_session_id)
     elif last_viewing_row(user, recording, now - RENEWAL_AUDIT_EVERY) is None:
         audit.record(RENEW, recording, actor=user, group_session_id=recording.group_session_id)
+
+
+def play(user, recording, renewal=False):
+    """Media URLs for ``user`` (already checked), with an audit row (``note_viewing``), and how
+    much of the film can be played now."""
+    ttl = url_ttl()
+    now = utcnow()
+    note_viewing(user, recording, renewal=renewal)
     urls = media_urls(recording, ttl, viewer=user)
     return {**urls, "expires_in": ttl, "expires_at": (now + timedelta(seconds=ttl)).isoformat(),
-            "position": last_position(user, recording)}
+            "position": last_position(user, recording), **playlists.progress(recording)}
 
 
 def still_watchable(user_id, recording_id):

@@ -206,8 +206,9 @@ class Storage:
         """Delete every object and unfinished upload under the folder ``prefix`` (``org/<id>/...``)."""
         raise NotImplementedError
 
-    def presign_get(self, key, expires_in, filename=None, claims=None):
-        """A short-lived URL that reads ``key`` (Range requests work); a download if ``filename``.
+    def presign_get(self, key, expires_in, filename=None, claims=None, content_type=None):
+        """A short-lived URL that reads ``key`` (Range requests work); a download if ``filename``,
+        answered as ``content_type`` if given (HLS segments: ``video/iso.segment``).
 
         ``claims`` (``{"viewer": user_id, "recording": recording_id}``) let a backend that serves
         the bytes itself check the viewer's right again on every request; S3 cannot, and relies
@@ -429,12 +430,14 @@ class LocalStorage(Storage):
                 shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(self.root / prefix, ignore_errors=True)
 
-    def presign_get(self, key, expires_in, filename=None, claims=None):
+    def presign_get(self, key, expires_in, filename=None, claims=None, content_type=None):
         from portal.storage_local.signing import signed_url
 
         payload = {"op": "get", "k": validate_key(key)}
         if filename:
             payload["f"] = filename
+        if content_type:
+            payload["t"] = content_type
         if claims:
             payload["w"], payload["r"] = int(claims["viewer"]), int(claims["recording"])
         return signed_url("storage_local.get_object", payload, expires_in)

@@ -206,8 +206,10 @@ class S3Storage(Storage):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
-    def presign_get(self, key, expires_in, filename=None, claims=None):
+    def presign_get(self, key, expires_in, filename=None, claims=None, content_type=None):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
+        if content_type:
+            params["ResponseContentType"] = content_type
         return self.presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)

@@ -89,7 +89,7 @@ def get_object():
     path = storage.path(claim["k"])
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=storage.content_type(claim["k"]), conditional=True, etag=True,
+    response = send_file(path, mimetype=claim.get("t") or storage.content_type(claim["k"]), conditional=True, etag=True,
                          max_age=0)
     if claim.get("f"):
         response.headers["Content-Disposition"] = content_disposition(claim["f"])

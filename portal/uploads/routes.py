@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import GroupSession
 from portal.models.recordings import Recording
 from portal.security import recent_auth_redirect
-from portal.services import consent, film_state
+from portal.services import consent, film_state, playlists
 from portal.services import recordings as recording_service
 from portal.services.uploads import MAX_FILES_PER_SESSION, current_recording
 from portal.uploads import bp
@@ -43,6 +43,7 @@ def session_upload(session_id):
         attempt_reason=recording_service.reason_text(attempt.reason_code, attempt.reason_detail)
         if attempt else None,
         status_label=recording_service.status_text, can_remove=film_state.can_remove(current_user, recording),
+        playable_text=playlists.playable_text,
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],
         max_files=MAX_FILES_PER_SESSION)

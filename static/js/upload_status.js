@@ -1,6 +1,7 @@
 // Follows a session's film on the upload page without a reload: waiting (with the films ahead in
-// the queue and when it will be ready), processing (progress bar and time left), then "ready"
-// with a link to the film, or the reason and a way to upload again. Polls the access-checked
+// the queue and when it will be ready), processing (progress bar and time left, and "Watch the
+// beginning" once its first minutes can be played), then "ready" with a link to the film, or the
+// reason and a way to upload again. Polls the access-checked
 // /api/v1/recordings/<id>. The upload itself (upload.js) hands over with the "film:uploaded" event.
 (function () {
   "use strict";
@@ -14,6 +15,7 @@
   const left = el("recording-time-left");
   const reason = el("recording-reason");
   const watch = el("recording-watch");
+  const playable = el("recording-playable");
   const textNode = el("status-text");
   const text = textNode ? JSON.parse(textNode.textContent) : {};
   const FINAL = ["ready", "failed", "rejected", "deleted"];
@@ -40,10 +42,14 @@
     show(left, timeLeft);
     const failed = rec.status === "failed" || rec.status === "rejected";
     show(reason, failed ? rec.reason_text : "");
+    // An HLS film can be watched from its first minutes on, while the rest is processed: the
+    // leader checks that the right film was uploaded.
+    show(playable, rec.watch_url && !rec.complete ? rec.playable_text : "");
     if (watch) {
       const link = watch.querySelector("a");
-      if (rec.status === "ready" && rec.watch_url) {
+      if (rec.watch_url) {
         link.href = rec.watch_url;
+        link.textContent = (rec.complete ? text.watch : text.watchStart) || link.textContent;
         watch.hidden = false;
       } else if (failed && rec.upload_url) {
         link.href = rec.upload_url; // the page then offers the upload again

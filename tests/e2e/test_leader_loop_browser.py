@@ -99,9 +99,15 @@ def test_the_upload_page_follows_the_film_live_to_ready(page, app, factory, tmp_
     expect(page.locator("#recording-progress")).to_have_attribute("value", "50")
     expect(page.locator("#recording-time-left")).to_have_text("Ungefär 2 min kvar")
     expect(queue).to_be_hidden()
+    # issue 19: the first minutes are published as HLS while the rest is processed
+    set_recording(app, recording_id, output_kind="hls", playable_seconds=150.0)
+    link = page.locator("#recording-watch a")
+    expect(link).to_have_text("Titta på början")
+    expect(page.locator("#recording-playable")).to_have_text("De första 2 minuterna kan spelas, resten bearbetas")
     set_recording(app, recording_id, status=READY, progress=1.0, ready_at=utcnow())
     expect(page.locator("#recording-status-text")).to_have_text("Klar att titta på")
-    link = page.locator("#recording-watch a")
+    expect(link).to_have_text("Titta på filmen")
+    expect(page.locator("#recording-playable")).to_be_hidden()
     expect(link).to_have_attribute("href", f"/review/recordings/{recording_id}")
     expect(page.locator("#recording-progress")).to_be_hidden()
     for box in ("#recording-status", ".uppy-StatusBar"):  # no "Klart Klart"

@@ -26,6 +26,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import utcnow
+from portal.models.media import FilmSegment
 from portal.models.recordings import READY
 from tests.conftest import AuthActions, csrf_from
 from tests.group_fixtures import make_group
@@ -33,7 +34,7 @@ from tests.group_fixtures import make_group
 # Arguments that don't name an object of an organisation, and the routes that take them.
 # static files, e-mailed links, the shared programs, a certificate's public verification code
 NOT_OBJECTS = {"filename", "token", "program_id", "code"}
-SAMPLE = {"kind": "csv"}
+SAMPLE = {"kind": "csv", "track": "video"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -44,9 +45,12 @@ def make_objects(app, factory, tag, org_id=None):
     with app.app_context():
         session_id = ids["sessions"][1]
         recording = Recording(organisation_id=ids["org"], group_session_id=session_id, status=READY, duration=60.0,
-                              progress=1.0, output_prefix=f"org/{ids['org']}/recordings/{tag}/out")
+                              progress=1.0, output_prefix=f"org/{ids['org']}/recordings/{tag}/out/run1",
+                              output_kind="hls", playable_seconds=60.0)
         db.session.add(recording)
         db.session.flush()
+        segment = FilmSegment(recording_id=recording.id, run="run1", track="video", part=0, idx=0, duration=6.0,
+                              name="video/p0000-00000.m4s", init="video/init-0000.mp4")
         source = SourceFile(recording_id=recording.id, position=1, filename="00001.MTS", size=10,
                             content_type="video/mp2t", storage_key=f"org/{ids['org']}/up/{tag}", part_size=5 * 2**20,
                             upload_id="none")
@@ -62,12 +66,13 @@ def make_objects(app, factory, tag, org_id=None):
         db.session.add(withdrawal)
         meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
         api_token, _plaintext = ApiToken.issue(db.session.get(User, ids["uploader"]), name=tag)
-        db.session.add_all([source, comment, participant, certification, meeting, api_token])
+        db.session.add_all([source, comment, participant, certification, meeting, api_token, segment])
         db.session.commit()
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
                   "user_id": ids["uploader"], "leader_id": ids["uploader"], "certification_id": certification.id,
-                  "meeting_id": meeting.id, "token_id": api_token.id, "organisation_id": ids["org"]}
+                  "meeting_id": meeting.id, "token_id": api_token.id, "organisation_id": ids["org"],
+                  "segment_id": segment.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
         values["withdrawal_id"] = withdrawal.id
     return values, emails

@@ -169,7 +169,8 @@ def test_s3_media_urls_expire_within_a_minute(s3_server, tmp_path):
     bucket = s3_server.new_bucket()
     app = create_app(make_config("sqlite://", "redis://127.0.0.1:1/0", tmp_path, MEDIA_URL_TTL=600,
                                  **s3_server.config(bucket)))
-    recording = SimpleNamespace(id=7, output_prefix="org/1/recordings/r7/out", media_info={})
+    recording = SimpleNamespace(id=7, output_prefix="org/1/recordings/r7/out", media_info={},
+                                status="ready", output_kind="mp4")
     with app.app_context():
         urls = playback.media_urls(recording, playback.url_ttl(), viewer=SimpleNamespace(id=3))
     assert "X-Amz-Expires=60&" in urls["video"] + "&" and "X-Amz-Signature=" in urls["video"]

@@ -1,0 +1,132 @@
+"""HLS films in the player (issue 19), in Chromium through the vendored hls.js: real fMP4
+segments cut by ffmpeg from a lavfi clip, served by the app's playlist and segment routes.
+
+A ready film plays and seeks; a film still being processed plays its published part, says how
+much that is, keeps seeks inside it, and grows as the worker publishes more; the renewal after a
+withdrawal of consent detaches hls.js, so nothing buffered plays on.
+"""
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.extensions import db
+from portal.models import Recording
+from portal.models.media import AUDIO, CHUNK_DONE, CHUNK_WORKING, VIDEO, FilmPart, FilmSegment
+from portal.models.recordings import PROCESSING, READY
+from portal.services import hls
+from portal.services.storage import get_storage
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import login
+from tests.e2e.test_playback_rights_browser import withdraw_consent
+from tests.e2e.test_player_browser import video, wait_for_time
+from tests.hls_films import hls_film, make_segments, publish, put
+
+CLIP_SECONDS = 3.0  # tests.hls_films cuts a 3 s clip into 1 s segments per track
+
+
+@pytest.fixture
+def database_url(sqlite_url):
+    """SQLite only, as the other player browser tests."""
+    return sqlite_url
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    return make_segments(tmp_path_factory.mktemp("hls"))
+
+
+def open_film(page, ids):
+    login(page, ids["emails"]["supervisor"], PASSWORD)
+    hls = []
+    page.on("request", lambda r: hls.append(r.url) if "/hls/" in r.url else None)
+    page.goto(f"/review/recordings/{ids['recording']}")
+    expect(page.locator("#player")).to_have_attribute("data-state", "ready")
+    return hls
+
+
+def test_a_ready_hls_film_plays_and_seeks_through_hls_js(page, app, factory, made):
+    ids = hls_film(app, factory, status=READY, duration=CLIP_SECONDS)
+    for track in (VIDEO, AUDIO):
+        publish(app, ids["recording"], made, track)
+    requests = open_film(page, ids)
+    # hls.js on Media Source Extensions: the element plays a blob: URL, never a storage URL
+    assert video(page, "v.getAttribute('src')").startswith("blob:")
+    assert any(url.endswith("/hls/master.m3u8") for url in requests)
+    assert any(url.endswith(".m4s") for url in requests)
+
+    page.get_by_role("button", name="Spela upp").click()
+    wait_for_time(page, 0.8)  # currentTime advances: the segments decode
+    page.keyboard.press("k")  # pause
+    timeline = page.locator("#timeline")
+    box = timeline.bounding_box()
+    timeline.click(position={"x": box["width"] * 0.7, "y": box["height"] / 2})  # about 2.1 s
+    wait_for_time(page, 1.8, 2.4)
+    page.keyboard.press("k")
+    wait_for_time(page, 2.5)  # plays on from the seek
+    assert video(page, "v.error") is None
+    expect(page.locator("#player-error")).to_be_empty()
+
+
+def finish(app, recording_id, made):
+    """The worker writes the rest of part 0 of each track, and the film is ready."""
+    with app.app_context():
+        storage = get_storage()
+        recording = db.session.get(Recording, recording_id)
+        for track in (VIDEO, AUDIO):
+            for idx in (1, 2):
+                body, seconds = made[track]["segments"][idx]
+                name = f"{track}/p0000-{idx:05d}.m4s"
+                put(storage, recording, name, body)
+                db.session.add(FilmSegment(recording_id=recording_id, run=hls.run_of(recording), track=track,
+                                           part=0, idx=idx, duration=seconds, name=name,
+                                           init=f"{track}/init-0000.mp4"))
+        db.session.execute(db.update(FilmPart).where(FilmPart.recording_id == recording_id).values(status=CHUNK_DONE))
+        recording.status = READY
+        db.session.commit()
+
+
+def test_a_film_being_processed_plays_its_published_part_and_grows(page, app, factory, made):
+    app.config["MEDIA_URL_TTL"] = 2  # renewals (and their playable_seconds) every 1.6 s
+    ids = hls_film(app, factory, status=PROCESSING, duration=CLIP_SECONDS)
+    for track in (VIDEO, AUDIO):  # the first second of each track, its part still being written
+        publish(app, ids["recording"], made, track, indexes=[0], status=CHUNK_WORKING)
+    open_film(page, ids)
+    status = page.locator("#film-playable")
+    expect(status).to_have_text("Den första sekunden kan spelas, resten bearbetas")
+    expect(status).to_have_attribute("data-complete", "false")
+
+    page.keyboard.press("l")  # +10 s: only as far as what is published
+    at = video(page, "v.currentTime")
+    assert 0.9 <= at <= 1.05, at
+    timeline = page.locator("#timeline")
+    timeline.focus()
+    page.keyboard.press("Home")
+    wait_for_time(page, 0, 0.1)
+    page.get_by_role("button", name="Spela upp").click()
+    wait_for_time(page, 0.5)  # the published part plays
+
+    finish(app, ids["recording"], made)
+    expect(status).to_have_attribute("data-complete", "true", timeout=10_000)  # told by the next renewal
+    expect(status).to_have_text("Hela filmen kan spelas")
+    page.keyboard.press("k")  # pause
+    page.wait_for_function("() => document.getElementById('video').duration > 2.5")  # hls.js read the playlist
+    timeline.focus()
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")  # +5 s: now as far as the whole film
+    assert video(page, "v.currentTime") > 2.5
+    assert video(page, "v.error") is None
+
+
+def test_an_hls_film_stops_at_the_renewal_after_the_right_ends(page, app, factory, made):
+    app.config["MEDIA_URL_TTL"] = 2
+    ids = hls_film(app, factory, status=READY, duration=CLIP_SECONDS)
+    for track in (VIDEO, AUDIO):
+        publish(app, ids["recording"], made, track)
+    open_film(page, ids)
+    with app.app_context():
+        withdraw_consent(app, ids)
+        db.session.commit()
+    expect(page.locator("#player")).to_have_attribute("data-state", "revoked", timeout=6_000)
+    expect(page.locator("#player-error")).to_contain_text("Du kan inte längre se filmen")
+    # hls.js is detached: no MediaSource, nothing buffered, nothing left to play
+    assert video(page, "[v.paused, v.getAttribute('src'), v.readyState]") == [True, None, 0]
