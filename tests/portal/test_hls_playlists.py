@@ -291,3 +291,21 @@ def test_ffmpeg_plays_the_film_through_the_apps_playlists_and_redirects(app, fac
                                        str(out)], check=True, capture_output=True, timeout=30).stdout)
     assert sorted(s["codec_type"] for s in probe["streams"]) == ["audio", "video"]
     assert 2.9 < float(probe["format"]["duration"]) < 3.2
+
+
+@pytest.mark.parametrize("seconds,text", [
+    (0.4, "Den första sekunden kan spelas, resten bearbetas"),
+    (59.9, "De första 59 sekunderna kan spelas, resten bearbetas"),
+    (61, "Den första minuten kan spelas, resten bearbetas"),
+    (12 * 60 + 59, "De första 12 minuterna kan spelas, resten bearbetas"),
+])
+def test_how_much_can_be_played_reads_the_swedish_way(seconds, text):
+    from types import SimpleNamespace
+
+    from config.settings import TestConfig
+    from portal import create_app
+    from portal.services import playlists
+
+    with create_app(TestConfig()).test_request_context():
+        film = SimpleNamespace(status="processing", output_kind="hls", playable_seconds=seconds)
+        assert playlists.playable_text(film) == text
