@@ -130,11 +130,12 @@ def content_security_policy(config):
 
     HLS (issue 19): hls.js fetches segments with XHR (connect-src: the app, which redirects to
     the storage origin), feeds them to the video element through a blob: MediaSource URL
-    (media-src) and remuxes in a worker it starts from a blob: URL (worker-src)."""
+    (media-src). The player runs hls.js with ``enableWorker: false`` (fMP4 needs no transmuxing), so
+    no worker-src is granted."""
     storage = " ".join(storage_origins(config))
     return (
         f"default-src 'self'; connect-src 'self' {storage}; img-src 'self' data: blob: {storage}; "
-        f"media-src 'self' blob: {storage}; worker-src 'self' blob:; style-src 'self'; script-src 'self'; "
+        f"media-src 'self' blob: {storage}; style-src 'self'; script-src 'self'; "
         "object-src 'none'; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ).replace("  ", " ").replace(" ;", ";")
