@@ -205,6 +205,36 @@ def can_edit_comment(user, comment):
     return comment.author_id == user.id and comment.deleted_at is None and can_see_comment(user, comment)
 
 
+def can_add_chapter(user, recording):
+    """The group's leaders mark a film's parts after upload; its supervisors too. Not once archived."""
+    return (can_watch_recording(user, recording) and not recording.group_session.group.archived
+            and (leads_group(user, recording.group_session.group)
+                 or supervises_group(user, recording.group_session.group)))
+
+
+def can_change_chapter(user, chapter):
+    """Supervisors assigned to the group move and delete chapters, whoever added them."""
+    return (chapter is not None and can_supervise_recording(user, chapter.recording)
+            and not chapter.recording.group_session.group.archived)
+
+
+def can_mark_checklist(user, group_session):
+    """Only the group's assigned supervisors tick checklist items and link them to the film."""
+    return (group_session is not None and supervises_group(user, group_session.group)
+            and not group_session.group.archived)
+
+
+def can_read_checklist(user, group_session):
+    """The session's checklist: its supervisors always, its leaders once the feedback is published."""
+    return can_read_feedback(user, group_session)
+
+
+def require_read_checklist(group_session):
+    """:raise 404: unless the current user may read ``group_session``'s checklist."""
+    if not can_read_checklist(current_user, group_session):
+        abort(404)
+
+
 def can_retry_recording(user, recording):
     """Admins of the recording's organisation retry a failed recording."""
     from portal.models.recordings import FAILED

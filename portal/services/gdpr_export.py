@@ -16,6 +16,8 @@ from portal.models import (
     BoosterAttendance,
     BoosterMeeting,
     Certification,
+    Chapter,
+    ChecklistMark,
     Comment,
     Group,
     GroupLeader,
@@ -117,6 +119,13 @@ def user_export(user):
         .join(GroupSession, GroupSession.id == Recording.group_session_id)
         .where(Comment.author_id == user.id, Recording.status != DELETED, GroupSession.playback_blocked_at.is_(None))
         .order_by(Comment.id)).all()
+    chapters = db.session.scalars(  # as the comments: nothing of a deleted or stopped film
+        db.select(Chapter).join(Recording, Recording.id == Chapter.recording_id)
+        .join(GroupSession, GroupSession.id == Recording.group_session_id)
+        .where(Chapter.created_by_id == user.id, Recording.status != DELETED,
+               GroupSession.playback_blocked_at.is_(None)).order_by(Chapter.id)).all()
+    marks = db.session.scalars(db.select(ChecklistMark).where(ChecklistMark.marked_by_id == user.id)
+                               .order_by(ChecklistMark.id)).all()
     notices = db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
                                  .order_by(Notification.id)).all()
     certifications = db.session.scalars(db.select(Certification).where(Certification.leader_id == user.id)
@@ -140,6 +149,9 @@ def user_export(user):
         "groups_supervised": [{"group_id": r.group_id, "title": _group_title(r.group_id)} for r in supervised],
         "comments": [_row(c, "id", "recording_id", "parent_id", "t_start", "t_end", "category", "body",
                           "visibility", "created_at", "updated_at", "deleted_at", "resolved_at") for c in comments],
+        "chapters": [_row(c, "id", "recording_id", "title", "start", "created_at", "updated_at") for c in chapters],
+        "checklist_marks": [{**_row(m, "id", "group_session_id", "item_id", "status", "marked_at"),
+                             "item": m.item.text} for m in marks],
         "notifications": [_row(n, "kind", "params", "link", "created_at", "read_at") for n in notices],
         "certifications": [_row(c, "id", "kind", "status", "motivation", "group_id", "decided_at", "valid_from",
                                 "valid_until", "created_at") for c in certifications],
