@@ -85,20 +85,20 @@ export function start(cfg, media) {
     list.replaceChildren(...answer.chapters.map((chapter) => {
       const jumpButton = el("button", {
         type: "button", className: "secondary outline chapter-jump", "data-start": chapter.start,
-        "aria-label": fill(text.jumpTo, { time: timecode(chapter.start) }) + `: ${chapter.title}`,
+        title: fill(text.jumpTo, { time: timecode(chapter.start) }),
       }, [el("span", { className: "timecode", text: timecode(chapter.start) }), " ", chapter.title]);
       jumpButton.addEventListener("click", () => jump(chapter.start));
       const item = el("li", { "data-chapter": chapter.id }, [jumpButton]);
       if (chapter.can_change) {
         const move = el("button", { type: "button", className: "secondary outline", "data-action": "move",
-          "aria-label": fill(text.moveLabel, { title: chapter.title }), text: text.moveHere });
+          "aria-label": `${text.moveHere}: ${chapter.title}`, text: text.moveHere });
         move.addEventListener("click", async () => {
           const changed = await api("PATCH", `/chapters/${chapter.id}`, { start: media.currentTime });
           say(fill(text.moved, { time: timecode(changed.start) }));
           loadChapters();
         });
         const remove = el("button", { type: "button", className: "secondary outline", "data-action": "delete",
-          text: text.delete });
+          "aria-label": `${text.delete}: ${chapter.title}`, text: text.delete });
         remove.addEventListener("click", async () => {
           if (!window.confirm(text.confirmDelete)) return;
           await api("DELETE", `/chapters/${chapter.id}`);

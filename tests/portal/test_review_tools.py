@@ -2,6 +2,8 @@
 the program catalogue's lists, deletion (links go with the film, marks stay), the roll-up in the
 certification file, the supervision page and the exports."""
 
+import pytest
+
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -32,6 +34,10 @@ def items_of_session(app, film):
     with app.app_context():
         group_session = db.session.get(GroupSession, film["session"])
         return [row.item.id for row in checklist.session_checklist(group_session)]
+
+
+# Pages and files over services the API tests run on both databases: SQLite is enough here.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def publish(app, film):
@@ -80,6 +86,7 @@ def test_leaders_add_chapters_supervisors_move_and_delete_them(app, factory):
     assert outsider.call("DELETE", f"/chapters/{first['id']}").status_code == 404
 
 
+@sqlite_only
 def test_the_leaders_form_on_the_sessions_page_adds_a_chapter(app, factory):
     film = ready_film(app, factory)
     client = client_as(app, film["emails"]["co_leader"])
@@ -160,6 +167,7 @@ def test_deleting_the_film_takes_chapters_and_links_and_keeps_the_marks(app, fac
         assert (mark.item_id, mark.status) == (item, "covered")  # the tick concerns the leader's work
 
 
+@sqlite_only
 def test_the_roll_up_counts_each_item_across_the_sessions(app, factory):
     film = ready_film(app, factory)
     with app.app_context():
@@ -178,6 +186,7 @@ def test_the_roll_up_counts_each_item_across_the_sessions(app, factory):
     assert "täckt i 1 av 1 träff" in page(client_as(app, film["emails"]["uploader"]), "/certification/")
 
 
+@sqlite_only
 def test_the_catalogue_edits_chapter_kinds_and_checklist_and_versions_copy_them(app, factory):
     ids = make_group(app, factory, tag="cat")
     factory.user(("platform_admin",), "maja@example.org", factory.organisation("Programägaren"))
@@ -209,6 +218,7 @@ def test_the_catalogue_edits_chapter_kinds_and_checklist_and_versions_copy_them(
     assert actions(app, "program.checklist") == ["program.checklist"]
 
 
+@sqlite_only
 def test_exports_hold_chapters_and_the_checklist(app, factory):
     film = ready_film(app, factory)
     supervisor = ApiClient(app, film["emails"]["supervisor"])
