@@ -17,7 +17,7 @@ from portal.models import (
     User,
 )
 from portal.models.review_tools import DEFAULT_CHAPTER_KINDS
-from portal.services import chapters, checklist, programs, retention, supervision
+from portal.services import chapters, checklist, film_state, programs, retention, supervision
 from tests.conftest import client_as, csrf_from, page
 from tests.films import ApiClient, ready_film
 from tests.group_fixtures import make_group
@@ -159,6 +159,8 @@ def test_deleting_the_film_takes_chapters_and_links_and_keeps_the_marks(app, fac
                     json={"recording_id": film["recording"], "start": 1, "end": 2})
     supervisor.call("POST", f"/recordings/{film['recording']}/chapters", json={"kind": "Start", "start": 0})
     with app.app_context():
+        recording = db.session.get(Recording, film["recording"])
+        assert film_state.supervision_started(recording)  # the leader can no longer swap the film
         receipt = retention.delete_recording(db.session.get(Recording, film["recording"]), None, "retention")
         assert receipt.detail["chapters"] == 1 and receipt.detail["checklist_links"] == 1
         assert db.session.scalar(db.select(db.func.count()).select_from(Chapter)) == 0
