@@ -6,6 +6,7 @@ set -euo pipefail
 want=(ffmpeg:ffmpeg ffprobe:ffmpeg redis-server:redis-server redis-cli:redis-server)
 if [ "${1:-run}" = test ]; then
   want+=(chromium:chromium)
+  want+=(node:nodejs)  # the unit tests of static/js modules (node --test)
 fi
 python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(__python3-venv:python3-venv)
 # The PDF export writes Swedish letters with DejaVu Sans (portal/services/export.py).

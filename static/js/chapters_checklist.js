@@ -4,10 +4,7 @@
 // DOM events, so it works with the classic player.js and with the ES-module player alike. Text
 // from the server goes into the page with textContent only.
 
-const dataNode = document.getElementById("review-tools-data");
-const video = document.getElementById("video");
-
-function timecode(seconds) {
+export function timecode(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
@@ -15,7 +12,7 @@ function timecode(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
-function fill(template, values) {
+export function fill(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 }
 
@@ -33,6 +30,22 @@ function el(tag, attrs = {}, children = []) {
 function typing(target) {
   return target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement
     || target instanceof HTMLSelectElement || (target instanceof HTMLElement && target.isContentEditable);
+}
+
+// Seeks ``media``; with an end, plays from there and pauses at the end (any later jump ends that).
+export function rangePlayer(media) {
+  let rangeEnd = null;
+  media.addEventListener("timeupdate", () => {
+    if (rangeEnd !== null && media.currentTime >= rangeEnd) {
+      rangeEnd = null;
+      media.pause();
+    }
+  });
+  return function jump(seconds, end = null) {
+    media.currentTime = seconds;
+    rangeEnd = end;
+    if (end !== null) Promise.resolve(media.play()).catch(() => {});
+  };
 }
 
 export function start(cfg, media) {
@@ -62,19 +75,7 @@ export function start(cfg, media) {
     return answer;
   }
 
-  // A range plays from its start and pauses at its end; any seek elsewhere ends that.
-  let rangeEnd = null;
-  media.addEventListener("timeupdate", () => {
-    if (rangeEnd !== null && media.currentTime >= rangeEnd) {
-      rangeEnd = null;
-      media.pause();
-    }
-  });
-  function jump(seconds, end = null) {
-    media.currentTime = seconds;
-    rangeEnd = end;
-    if (end !== null) media.play().catch(() => {});
-  }
+  const jump = rangePlayer(media);
 
   // ------------------------------------------------------------------ chapters
   const list = document.getElementById("chapter-list");
@@ -226,4 +227,8 @@ export function start(cfg, media) {
   if (cfg.checklist && items) loadChecklist().catch(() => {});
 }
 
-if (dataNode && video) start(JSON.parse(dataNode.textContent), video);
+if (typeof document !== "undefined") {
+  const dataNode = document.getElementById("review-tools-data");
+  const video = document.getElementById("video");
+  if (dataNode && video) start(JSON.parse(dataNode.textContent), video);
+}
