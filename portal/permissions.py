@@ -206,10 +206,18 @@ def can_edit_comment(user, comment):
 
 
 def can_add_chapter(user, recording):
-    """The group's leaders mark a film's parts after upload; its supervisors too. Not once archived."""
-    return (can_watch_recording(user, recording) and not recording.group_session.group.archived
-            and (leads_group(user, recording.group_session.group)
-                 or supervises_group(user, recording.group_session.group)))
+    """The group's leaders mark a film's parts once it is uploaded (while it is processed, too);
+    its supervisors when they can watch it. None once the group is archived or consent stopped the film."""
+    from portal.models.recordings import PROCESSING, READY, UPLOADED
+
+    if recording is None or not user.is_authenticated:
+        return False
+    group_session = recording.group_session
+    if group_session.group.archived or group_session.playback_blocked_at is not None:
+        return False
+    if supervises_group(user, group_session.group):
+        return can_watch_recording(user, recording)
+    return leads_group(user, group_session.group) and recording.status in (UPLOADED, PROCESSING, READY)
 
 
 def can_change_chapter(user, chapter):

@@ -53,9 +53,9 @@ def session_upload(session_id):
 @bp.route("/recordings/<int:recording_id>/chapters", methods=["POST"])
 def add_chapter(recording_id):
     """A leader marks a part of the film from the session's page ("Kapitel: [kind] [mm:ss] Lägg
-    till"). :raise 404: unless the user may watch the film."""
+    till"), once it is uploaded. :raise 404: unless the user sees the film's group."""
     recording = db.session.get(Recording, recording_id)
-    permissions.require_watch_recording(recording)
+    permissions.require_view_recording_status(recording)
     start = chapters.parse_timecode(request.form.get("start"))
     try:
         if start is None:

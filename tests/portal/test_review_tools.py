@@ -16,6 +16,7 @@ from portal.models import (
     Recording,
     User,
 )
+from portal.models.base import utcnow
 from portal.models.review_tools import DEFAULT_CHAPTER_KINDS
 from portal.services import chapters, checklist, film_state, programs, retention, supervision
 from tests.conftest import client_as, csrf_from, page
@@ -89,6 +90,9 @@ def test_leaders_add_chapters_supervisors_move_and_delete_them(app, factory):
 @sqlite_only
 def test_the_leaders_form_on_the_sessions_page_adds_a_chapter(app, factory):
     film = ready_film(app, factory)
+    with app.app_context():  # "when uploading or afterwards": the film is still being processed
+        db.session.get(Recording, film["recording"]).status = "processing"
+        db.session.commit()
     client = client_as(app, film["emails"]["co_leader"])
     html = page(client, f"/sessions/{film['session']}/upload")
     assert 'id="chapter-form"' in html and "Genomgång av principen" in html
@@ -148,6 +152,12 @@ def test_supervisors_mark_and_link_the_checklist_leaders_read_it_once_published(
     assert outsider.call("PUT", f"/sessions/{session}/checklist/{item}", json={"status": "covered"}).status_code == 404
     assert outsider.call("DELETE", f"/checklist-links/{link_id}").status_code == 404
     assert supervisor.call("DELETE", f"/checklist-links/{link_id}").status_code == 204
+    with app.app_context():  # an archived group is read-only
+        db.session.get(GroupSession, session).group.archived_at = utcnow()
+        db.session.commit()
+    archived = supervisor.call("PUT", f"/sessions/{session}/checklist/{item}", json={"status": "covered"})
+    assert archived.status_code == 403
+    assert supervisor.call("GET", f"/sessions/{session}/checklist").get_json()["can_mark"] is False
 
 
 def test_deleting_the_film_takes_chapters_and_links_and_keeps_the_marks(app, factory):
