@@ -267,6 +267,44 @@ def can_edit_comment(user, comment):
     return comment.author_id == user.id and comment.deleted_at is None and can_see_comment(user, comment)
 
 
+def can_add_chapter(user, recording):
+    """The group's leaders mark a film's parts once it is uploaded (while it is processed, too);
+    its supervisors when they can watch it. None once the group is archived or consent stopped the film."""
+    from portal.models.recordings import PROCESSING, READY, UPLOADED
+
+    if recording is None or not user.is_authenticated:
+        return False
+    group_session = recording.group_session
+    if group_session.group.archived or group_session.playback_blocked_at is not None:
+        return False
+    if supervises_group(user, group_session.group):
+        return can_watch_recording(user, recording)
+    return leads_group(user, group_session.group) and recording.status in (UPLOADED, PROCESSING, READY)
+
+
+def can_change_chapter(user, chapter):
+    """Supervisors assigned to the group move and delete chapters, whoever added them."""
+    return (chapter is not None and can_supervise_recording(user, chapter.recording)
+            and not chapter.recording.group_session.group.archived)
+
+
+def can_mark_checklist(user, group_session):
+    """Only the group's assigned supervisors tick checklist items and link them to the film."""
+    return (group_session is not None and supervises_group(user, group_session.group)
+            and not group_session.group.archived)
+
+
+def can_read_checklist(user, group_session):
+    """The session's checklist: its supervisors always, its leaders once the feedback is published."""
+    return can_read_feedback(user, group_session)
+
+
+def require_read_checklist(group_session):
+    """:raise 404: unless the current user may read ``group_session``'s checklist."""
+    if not can_read_checklist(current_user, group_session):
+        abort(404)
+
+
 def can_retry_recording(user, recording):
     """Admins of the recording's organisation retry a failed recording."""
     from portal.models.recordings import FAILED

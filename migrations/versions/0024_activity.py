@@ -1,7 +1,7 @@
 """The audio activity track's summary on a film and each user's review settings (issue 20).
 
 Revision ID: 0024_activity
-Revises: 0019_hls
+Revises: 0023_checklist_chapters
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024_activity'
-down_revision = '0019_hls'
+down_revision = '0023_checklist_chapters'
 branch_labels = None
 depends_on = None
 

@@ -16,4 +16,4 @@ def json_body():
     return data
 
 
-from portal.api import activity, comments, groups, platform, routes, supervision, uploads  # noqa: E402,F401
+from portal.api import activity, comments, groups, platform, review_tools, routes, supervision, uploads  # noqa: E402,F401

@@ -4,6 +4,7 @@ from portal.api.openapi_activity import ACTIVITY_PATHS, ACTIVITY_SCHEMAS
 from portal.api.openapi_comments import COMMENT_PATHS, COMMENT_SCHEMAS
 from portal.api.openapi_groups import GROUP_PATHS, GROUP_SCHEMAS
 from portal.api.openapi_platform import PLATFORM_PATHS, PLATFORM_SCHEMAS
+from portal.api.openapi_review_tools import REVIEW_TOOL_PATHS, REVIEW_TOOL_SCHEMAS
 from portal.api.openapi_supervision import SUPERVISION_PATHS, SUPERVISION_SCHEMAS
 from portal.api.openapi_uploads import UPLOAD_PATHS, UPLOAD_SCHEMAS
 
@@ -48,7 +49,8 @@ def build_spec():
                             "description": "Browser session; state changes need X-CSRFToken."},
             },
             "schemas": {"Error": ERROR, "User": USER, **GROUP_SCHEMAS, **UPLOAD_SCHEMAS, **COMMENT_SCHEMAS,
-                        **PLATFORM_SCHEMAS, **SUPERVISION_SCHEMAS, **ACTIVITY_SCHEMAS},
+                        **PLATFORM_SCHEMAS, **SUPERVISION_SCHEMAS, **ACTIVITY_SCHEMAS,
+                        **REVIEW_TOOL_SCHEMAS},
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": {
@@ -70,5 +72,6 @@ def build_spec():
             **PLATFORM_PATHS,
             **SUPERVISION_PATHS,
             **ACTIVITY_PATHS,
+            **REVIEW_TOOL_PATHS,
         },
     }

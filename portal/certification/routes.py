@@ -22,7 +22,15 @@ from portal.models.certification import PENDING
 from portal.services import certificate as certificate_pdf
 from portal.services import certification as rules
 from portal.services import certification_decisions as decisions
-from portal.services import certification_overview, certification_register, paging, platform, recordings, supervision
+from portal.services import (
+    certification_overview,
+    certification_register,
+    checklist,
+    paging,
+    platform,
+    recordings,
+    supervision,
+)
 
 
 @bp.context_processor
@@ -48,7 +56,9 @@ def _file_page(leader):
     awaiting = decisions.awaiting_decision(current_user) if own and permissions.is_supervisor(current_user) else []
     reviews = decisions.recertifications_to_review(current_user) if own and permissions.is_supervisor(current_user) \
         else []
+    rollups = checklist.rollups_for([gf.group for gf in file.groups], current_user)
     return render_template("certification/file.html", file=file, own=own, request_form=_request_form(file.choices),
+                           rollups=rollups,
                            awaiting=awaiting, reviews=reviews)
 
 

@@ -15,6 +15,7 @@ from portal.models.groups import (
 )
 from portal.models.media import FilmPart, FilmSegment
 from portal.models.recordings import Recording, SourceFile
+from portal.models.review_tools import Chapter, ChecklistItem, ChecklistLink, ChecklistMark
 from portal.models.supervision import Comment, Notification, PlaybackPosition, SessionSupervision
 from portal.models.users import ROLES, ApiToken, Organisation, RecoveryCode, User, UserRole
 from portal.models.withdrawals import ConsentWithdrawal, WithdrawalFilm
@@ -25,3 +26,4 @@ __all__ = ["ROLES", "ApiToken", "AuditEvent", "BoosterAttendance", "BoosterMeeti
            "RecoveryCode", "Recording", "SessionSupervision", "SourceFile", "User", "UserRole"]
 __all__ += ["ConsentWithdrawal", "WithdrawalFilm"]
 __all__ += ["FilmPart", "FilmSegment"]
+__all__ += ["Chapter", "ChecklistItem", "ChecklistLink", "ChecklistMark"]

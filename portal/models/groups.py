@@ -44,6 +44,9 @@ class Program(db.Model):
     min_film_minutes = db.Column(db.Integer, nullable=False, default=45, server_default="45")
     # How long a session lasts, in minutes (a principle session: 2-2.5 hours with a break).
     session_minutes = db.Column(db.Integer, nullable=False, default=150, server_default="150")
+    # The kinds of chapter a leader or supervisor marks in a film; None: the seeded list
+    # (portal.models.review_tools.DEFAULT_CHAPTER_KINDS).
+    chapter_kinds = db.Column(db.JSON)
 
     __table_args__ = (db.UniqueConstraint("key", "version", name="uq_programs_key_version"),)
 

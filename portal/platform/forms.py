@@ -83,8 +83,12 @@ class ProgramForm(FlaskForm):
     comment_categories = CategoriesField(_l("Comment categories"), render_kw={"rows": 6},
                                          description=_l("One per line: code | label | #colour. Leave empty for "
                                                         "the standard categories."))
+    chapter_kinds = LinesField(_l("Chapter kinds"), render_kw={"rows": 6},
+                               description=_l("The parts a film is marked with, one per line, in the program's own "
+                                              "words. Leave empty for the standard list."))
 
 
 class ProgramCreateForm(ProgramForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40)],
                       description=_l("A short name for links and the API: lower-case letters, digits and hyphens."))
+

@@ -12,7 +12,7 @@ from portal.models.recordings import DELETED, READY
 from portal.models.supervision import SUPERVISION_STATUSES
 from portal.review import bp
 from portal.review.forms import SupervisionForm
-from portal.services import comments, film_state, notifications, paging, playback, playlists, supervision
+from portal.services import checklist, comments, film_state, notifications, paging, playback, playlists, supervision
 
 
 @bp.route("/")
@@ -49,6 +49,8 @@ def player(recording_id):
         categories=comments.categories_for(group_session.group.program),
         supervisor=permissions.can_supervise_recording(current_user, recording),
         feedback_visible=permissions.can_read_feedback(current_user, group_session),
+        checklist_readable=permissions.can_read_checklist(current_user, group_session),
+        checklist_editor=permissions.can_mark_checklist(current_user, group_session),
         url_ttl=current_app.config["MEDIA_URL_TTL"], progress=playlists.progress(recording))
 
 
@@ -92,6 +94,7 @@ def session(session_id):
         form=form, editor=editor, readable=readable, recording=recording, threads=threads,
         categories={c["code"]: c for c in comments.categories_for(group_session.group.program)},
         status_text=supervision.status_text,
+        checklist_rows=checklist.session_checklist(group_session) if readable else [],
         viewings=playback.viewings([r.id for r in group_session.recordings]))
 
 

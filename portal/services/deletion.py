@@ -1,6 +1,7 @@
 """What the database forgets when a film is deleted, whatever the path (retention, a withdrawal of
 consent, a leader's replacement, an admin): its comments with their replies, the supervisors'
-private notes, every viewer's playback position, the notices that link to it, and the facts
+private notes, its chapters and the checklist's links to it (the checklist marks stay: they
+concern the leader's work), every viewer's playback position, the notices that link to it, and the facts
 processing kept about it (picture and storyboard names, probe output, failure details).
 
 The storage side (film, poster, storyboard, originals) is emptied by
@@ -10,8 +11,8 @@ summary stays: it concerns the leader's work, not the film.
 """
 
 from portal.extensions import db
-from portal.models import Comment, Notification, PlaybackPosition
-from portal.services import notifications
+from portal.models import Chapter, Comment, Notification, PlaybackPosition
+from portal.services import checklist, notifications
 
 
 def forget_film(recording):
@@ -21,6 +22,9 @@ def forget_film(recording):
                                   .execution_options(synchronize_session=False)).rowcount
     positions = db.session.execute(db.delete(PlaybackPosition).where(PlaybackPosition.recording_id == recording.id)
                                    .execution_options(synchronize_session=False)).rowcount
+    chapters = db.session.execute(db.delete(Chapter).where(Chapter.recording_id == recording.id)
+                                  .execution_options(synchronize_session=False)).rowcount
+    links = checklist.forget_links(recording.id)
     link = notifications.path("review.player", recording_id=recording.id)
     notices = db.session.execute(
         db.delete(Notification).where(db.or_(Notification.link == link, Notification.link.like(link + "#%")))
@@ -32,4 +36,5 @@ def forget_film(recording):
     recording.duration = None
     db.session.flush()
     db.session.expire_all()  # no comment or position object of this film survives in the session
-    return {"comments": comments, "positions": positions, "notifications": notices}
+    return {"comments": comments, "positions": positions, "notifications": notices, "chapters": chapters,
+            "checklist_links": links}

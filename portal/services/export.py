@@ -1,7 +1,8 @@
 """Export of a session's or a whole group's supervision, for the certification file: PDF and CSV.
 
-An export holds each session's summary, status and meeting date, and the comments on the
-session's films with their time codes, category, author, visibility and replies. Only comments
+An export holds each session's summary, status and meeting date, the comments on the
+session's films with their time codes, category, author, visibility and replies, the films'
+chapters and the session's fidelity checklist (each item's mark and where in the film it was seen). Only comments
 shared with the leaders go in, unless a supervisor asks for the private ones too; leaders get
 the sessions whose feedback is published, shared comments only.
 
@@ -31,11 +32,11 @@ from sqlalchemy.orm import joinedload
 
 from portal import permissions
 from portal.extensions import db
-from portal.models import Group, GroupSession, Recording, User
+from portal.models import Chapter, Group, GroupSession, Recording, User
 from portal.models.base import utcnow
 from portal.models.recordings import DELETED
 from portal.models.supervision import NOT_STARTED, PRIVATE, SHARED, Comment, SessionSupervision
-from portal.services import audit, comments, supervision
+from portal.services import audit, checklist, comments, supervision
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class SessionPart:
     record: SessionSupervision | None
     threads: list
     deleted_films: list = field(default_factory=list)  # when each of the session's films was deleted
+    chapters: list = field(default_factory=list)  # of the session's films still there, in time order
+    checklist: list = field(default_factory=list)  # portal.services.checklist.Row per item
 
     @property
     def blocked(self):
@@ -114,7 +117,10 @@ def gather(user, group, sessions, private=False, whole_group=False):
     threads = _threads([s.id for s in sessions], private)
     deleted = _deletions([s.id for s in sessions])
     categories = {c["code"]: c["label"] for c in comments.categories_for(group.program)}
-    parts = [SessionPart(s, records.get(s.id), threads.get(s.id, []), deleted.get(s.id, [])) for s in sessions]
+    marks = {s.id: _marked(checklist.session_checklist(s)) for s in sessions}
+    marked = _chapters([s.id for s in sessions])
+    parts = [SessionPart(s, records.get(s.id), threads.get(s.id, []), deleted.get(s.id, []), marked.get(s.id, []),
+                         marks[s.id]) for s in sessions]
     return Export(group=group, sessions=parts, user=user, private=private, whole_group=whole_group,
                   at=utcnow(), categories=categories)
 
@@ -128,6 +134,25 @@ def _deletions(session_ids):
                 .where(Recording.group_session_id.in_(session_ids), Recording.status == DELETED)
                 .order_by(Recording.deleted_at)):
             out[session_id].append(deleted_at)
+    return out
+
+
+def _marked(rows):
+    """A session's checklist rows if the supervisor marked any item; a checklist nobody used says nothing."""
+    return rows if any(row.mark is not None for row in rows) else []
+
+
+def _chapters(session_ids):
+    """Chapters per session id in time order, in one query; none of a deleted or blocked film."""
+    out = defaultdict(list)
+    if session_ids:
+        for chapter, session_id in db.session.execute(
+                db.select(Chapter, Recording.group_session_id).join(Recording, Chapter.recording_id == Recording.id)
+                .join(GroupSession, GroupSession.id == Recording.group_session_id)
+                .where(Recording.group_session_id.in_(session_ids), Recording.status != DELETED,
+                       GroupSession.playback_blocked_at.is_(None))
+                .order_by(Chapter.start, Chapter.id)):
+            out[session_id].append(chapter)
     return out
 
 
@@ -213,7 +238,8 @@ def _csv_columns():
             ("date", _("Session date")), ("status", _("Status")), ("meeting", _("Supervision meeting")),
             ("published", _("Published")), ("entry", _("Entry")), ("thread", _("Thread")), ("start", _("Start")),
             ("end", _("End")), ("category", _("Category")), ("visibility", _("Visibility")),
-            ("author", _("Author")), ("resolved", _("Resolved")), ("written", _("Written")), ("text", _("Text"))]
+            ("author", _("Author")), ("resolved", _("Resolved")), ("written", _("Written")), ("text", _("Text")),
+            ("mark", _("Mark"))]
 
 
 def _csv_rows(export):
@@ -230,6 +256,14 @@ def _csv_rows(export):
                "written": _when(record.updated_at) if record is not None and record.summary else ""}
         for note in part.film_notes():
             yield {**session, "entry": _("Film"), "text": note}
+        for chapter in part.chapters:
+            yield {**session, "entry": _("Chapter"), "start": hms(chapter.start), "text": chapter.title}
+        for row in part.checklist:
+            ranges = ([] if part.blocked else row.links) or [None]  # nothing of a film consent stopped
+            for link in ranges:
+                yield {**session, "entry": _("Checklist"), "text": row.item.text,
+                       "mark": checklist.mark_text(row.status),
+                       "start": hms(link.start) if link else "", "end": hms(link.end) if link else ""}
         for thread in part.threads:
             root = thread.comment
             about = {**session, "thread": root.id, "start": hms(root.t_start), "end": hms(root.t_end),
@@ -339,6 +373,18 @@ def to_pdf(export):
         writer.para(_("Summary of the supervision"), size=11, style="B", gap=0.5)
         summary = record.summary if record is not None else ""
         writer.para(summary or _("No summary written."), gap=3)
+        if part.chapters:
+            writer.para(_("Chapters"), size=11, style="B", gap=0.5)
+            for chapter in part.chapters:
+                writer.para(f"{hms(chapter.start)} {chapter.title}", size=9, gap=0.5)
+            pdf.ln(2)
+        if part.checklist:
+            writer.para(_("Checklist"), size=11, style="B", gap=0.5)
+            for row in part.checklist:
+                spans = ", ".join(f"{hms(link.start)}–{hms(link.end)}" for link in ([] if part.blocked else row.links))
+                writer.para(f"{checklist.mark_text(row.status)} · {row.item.text}" + (f" ({spans})" if spans else ""),
+                            size=9, gap=0.5)
+            pdf.ln(2)
         if part.threads:
             writer.para(_("Comments on the film"), size=11, style="B", gap=0.5)
         for thread in part.threads:

@@ -25,6 +25,7 @@ from portal.models.recordings import (
     Recording,
     SourceFile,
 )
+from portal.models.review_tools import ChecklistMark
 from portal.models.supervision import NOT_STARTED, Comment, SessionSupervision
 from portal.services import recordings as recording_service
 
@@ -134,9 +135,11 @@ def last_attempts(group):
 
 
 def supervision_started(recording):
-    """True once the supervisor has started: a comment on the film, or the session's supervision
-    begun or published."""
+    """True once the supervisor has started: a comment on the film, a checklist item of the session
+    marked or linked, or the session's supervision begun or published."""
     if db.session.scalar(db.select(db.exists().where(Comment.recording_id == recording.id))):
+        return True
+    if db.session.scalar(db.select(db.exists().where(ChecklistMark.group_session_id == recording.group_session_id))):
         return True
     record = db.session.scalar(db.select(SessionSupervision)
                                .where(SessionSupervision.group_session_id == recording.group_session_id))

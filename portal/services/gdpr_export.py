@@ -16,6 +16,8 @@ from portal.models import (
     BoosterAttendance,
     BoosterMeeting,
     Certification,
+    Chapter,
+    ChecklistMark,
     Comment,
     Group,
     GroupLeader,
@@ -125,6 +127,13 @@ def user_export(user, film_content=True):
         .join(GroupSession, GroupSession.id == Recording.group_session_id)
         .where(Comment.author_id == user.id, Recording.status != DELETED, GroupSession.playback_blocked_at.is_(None))
         .order_by(Comment.id)).all()
+    chapters = db.session.scalars(  # as the comments: nothing of a deleted or stopped film
+        db.select(Chapter).join(Recording, Recording.id == Chapter.recording_id)
+        .join(GroupSession, GroupSession.id == Recording.group_session_id)
+        .where(Chapter.created_by_id == user.id, Recording.status != DELETED,
+               GroupSession.playback_blocked_at.is_(None)).order_by(Chapter.id)).all()
+    marks = db.session.scalars(db.select(ChecklistMark).where(ChecklistMark.marked_by_id == user.id)
+                               .order_by(ChecklistMark.id)).all()
     notices = db.session.scalars(db.select(Notification).where(Notification.user_id == user.id)
                                  .order_by(Notification.id)).all()
     certifications = db.session.scalars(db.select(Certification).where(Certification.leader_id == user.id)
@@ -148,6 +157,9 @@ def user_export(user, film_content=True):
         "groups_supervised": [{"group_id": r.group_id, "title": _group_title(r.group_id)} for r in supervised],
         "comments": [_comment(c, film_content) for c in comments],
         **({} if film_content else {"left_out": "comment texts: ask an administrator of the organisation"}),
+        "chapters": [_row(c, "id", "recording_id", "title", "start", "created_at", "updated_at") for c in chapters],
+        "checklist_marks": [{**_row(m, "id", "group_session_id", "item_id", "status", "marked_at"),
+                             "item": m.item.text} for m in marks],
         "notifications": [_row(n, "kind", "params", "link", "created_at", "read_at") for n in notices],
         "certifications": [_row(c, "id", "kind", "status", "motivation", "group_id", "decided_at", "valid_from",
                                 "valid_until", "created_at") for c in certifications],

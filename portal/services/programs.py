@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models import Certification, Group, Program
 from portal.models.base import utcnow
-from portal.services import audit
+from portal.services import audit, chapters, checklist
 
 PRINCIPLES = [f"Principsession {n}" for n in range(1, 10)]
 INFO_MEETING_TITLE = "Informationsträff"
@@ -29,6 +29,8 @@ def seed_programs():
         if program is None:
             program = Program(session_titles=list(PRINCIPLES), **values)
             db.session.add(program)
+            db.session.flush()
+            checklist.seed_placeholders(program)
         rows.append(program)
     db.session.flush()
     return rows
@@ -45,7 +47,7 @@ def session_plan(start_date, titles, info_meeting=True):
 # What the platform administrator edits on a program (the key and version are the portal's).
 RULES = ("name", "has_info_meeting", "session_titles", "session_minutes", "min_participants", "group_size_min",
          "group_size_max", "recert_years", "recert_groups", "recert_films", "comment_categories",
-         "requires_technical_assistant", "min_film_minutes")
+         "requires_technical_assistant", "min_film_minutes", "chapter_kinds")
 
 
 class ProgramError(ValueError):
@@ -74,9 +76,11 @@ def _checked(values):
         values["session_titles"] = [t.strip()[:200] for t in values["session_titles"] or [] if t and t.strip()]
         if not values["session_titles"]:
             raise ProgramError(_("Enter at least one session title."), field="session_titles")
+    if "chapter_kinds" in values:
+        values["chapter_kinds"] = chapters.clean_kinds(values["chapter_kinds"])
     for key in RULES:
         if key in values and key not in ("name", "session_titles", "comment_categories", "has_info_meeting",
-                                         "requires_technical_assistant"):
+                                         "requires_technical_assistant", "chapter_kinds"):
             value = values[key]
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 1000:
                 raise ProgramError(_("Enter a whole number from 1 to 1000."), field=key)
@@ -99,6 +103,7 @@ def create_program(key, values, actor):
     _check_sizes(program)
     db.session.add(program)
     db.session.flush()
+    checklist.seed_placeholders(program)
     audit.record("program.create", program, actor=actor, key=key)
     return program
 
@@ -140,6 +145,8 @@ def update_program(program, values, actor):
     _check_sizes(current)
     db.session.add(current)
     db.session.flush()
+    if current is not program:
+        checklist.copy_items(program, current)
     audit.record("program.update", current, actor=actor, version=current.version, changed=sorted(changed))
     return current
 

@@ -1,6 +1,6 @@
 """Views of the uploads blueprint."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.models import GroupSession
 from portal.models.recordings import Recording
 from portal.security import recent_auth_redirect
-from portal.services import consent, film_state, playlists
+from portal.services import chapters, consent, film_state, playlists
 from portal.services import recordings as recording_service
 from portal.services.uploads import MAX_FILES_PER_SESSION, current_recording
 from portal.uploads import bp
@@ -46,7 +46,29 @@ def session_upload(session_id):
         playable_text=playlists.playable_text,
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],
-        max_files=MAX_FILES_PER_SESSION)
+        max_files=MAX_FILES_PER_SESSION,
+        chapter_list=chapters.chapters_of(recording) if recording is not None else [],
+        chapter_kinds=chapters.kinds_for(group.program))
+
+
+@bp.route("/recordings/<int:recording_id>/chapters", methods=["POST"])
+def add_chapter(recording_id):
+    """A leader marks a part of the film from the session's page ("Kapitel: [kind] [mm:ss] Lägg
+    till"), once it is uploaded. :raise 404: unless the user sees the film's group."""
+    recording = db.session.get(Recording, recording_id)
+    permissions.require_view_recording_status(recording)
+    start = chapters.parse_timecode(request.form.get("start"))
+    try:
+        if start is None:
+            raise Refused(422, "invalid_start", _("Write the time as minutes:seconds, for example 12:30."))
+        chapters.add_chapter(current_user, recording, {"kind": request.form.get("kind"), "start": start})
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The chapter is added."), "success")
+    return redirect(url_for("uploads.session_upload", session_id=recording.group_session_id) + "#chapters")
 
 
 @bp.route("/recordings/<int:recording_id>/remove", methods=["POST"])

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models import Certification, GroupSession, Participant, Recording, User
 from portal.models.certification import BoosterMeeting
-from portal.services import comments, consent
+from portal.services import chapters, checklist, comments, consent
 from portal.services import withdrawal as withdrawals
 from tests.certification_fixtures import complete_group
 from tests.conftest import PASSWORD
@@ -97,6 +97,10 @@ def build_world(app, factory):
         comments.add_comment(supervisor, film, {"t_start": 130, "t_end": 190, "category": "process",
                                                 "body": "Här tappar gruppen fokus. Vad hände?"})
         comments.add_comment(supervisor, film, {"parent_id": first.id, "body": "Tack!"})
+        chapters.add_chapter(leader, film, {"kind": "Genomgång av principen", "start": 60})
+        item = checklist.session_checklist(sessions[1])[0].item.id
+        checklist.set_mark(supervisor, sessions[1], item, "partly")
+        checklist.add_link(supervisor, sessions[1], item, {"recording_id": film.id, "start": 130, "end": 190})
         group, program = ids["group"], sessions[1].group.program_id
         recert = Certification(leader_id=ids["co_leader"], organisation_id=ids["org"],
                                program_id=sessions[1].group.program_id, group_id=ids["group"], kind="recertification",
@@ -128,6 +132,7 @@ def build_world(app, factory):
             # the platform administrator's pages (issue 18), seen by the "platform" role
             "/platform/organisations", f"/platform/organisations/{ids['org']}", "/platform/programs",
             "/platform/programs/new", f"/platform/programs/{program}", "/platform/supervisors", "/platform/audit",
+            f"/platform/programs/{program}/checklist",  # issue 20
         ]
         urls += ["/admin/users/invite", f"/groups/{group}/participants/many"]  # bulk actions
     # the player's speech lane with a proposed break (issue 20): its controls meet axe and every width

@@ -14,6 +14,10 @@ from portal.models import (
     ApiToken,
     BoosterMeeting,
     Certification,
+    Chapter,
+    ChecklistItem,
+    ChecklistLink,
+    ChecklistMark,
     Comment,
     Consent,
     ConsentWithdrawal,
@@ -66,7 +70,13 @@ def make_objects(app, factory, tag, org_id=None):
         db.session.add(withdrawal)
         meeting = BoosterMeeting(organisation_id=ids["org"], held_on=date(2026, 4, 1), term="VT 2026")
         api_token, _plaintext = ApiToken.issue(db.session.get(User, ids["uploader"]), name=tag)
-        db.session.add_all([source, comment, participant, certification, meeting, api_token, segment])
+        item = db.session.scalar(db.select(ChecklistItem).where(ChecklistItem.program_id == program.id,
+                                                                ChecklistItem.session_number == 1))
+        chapter = Chapter(recording_id=recording.id, title="Start", start=0.0, created_by_id=ids["uploader"])
+        mark = ChecklistMark(group_session_id=session_id, item_id=item.id, status="covered")
+        link = ChecklistLink(mark=mark, recording_id=recording.id, start=1.0, end=2.0)
+        db.session.add_all([source, comment, participant, certification, meeting, api_token, segment, chapter,
+                            link])
         db.session.commit()
         values = {"group_id": ids["group"], "session_id": session_id, "recording_id": recording.id,
                   "comment_id": comment.id, "participant_id": participant.id, "upload_id": source.public_id,
@@ -75,6 +85,7 @@ def make_objects(app, factory, tag, org_id=None):
                   "segment_id": segment.id}
         emails = {role: db.session.get(User, ids[role]).email for role in ("admin", "uploader", "supervisor")}
         values["withdrawal_id"] = withdrawal.id
+        values.update(chapter_id=chapter.id, item_id=item.id, link_id=link.id)
     return values, emails
 
 
