@@ -23,7 +23,7 @@ from tests.films import ApiClient, group_with_session
 from workers.processing import MAX_ATTEMPTS
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_FILES = ("video.mp4", "poster.jpg", "thumb.jpg")
+OUTPUT_FILES = ("poster.jpg", "thumb.jpg")  # plus every published segment and its init (FilmSegment rows)
 SETTLE_SECONDS = 180  # the bound within which every recording must be ready (or failed) again
 
 
@@ -187,9 +187,34 @@ def output_report(app, recording_id):
         if not rec.output_prefix:
             return len(OUTPUT_FILES), 0
         storage = get_storage()
-        names = [*OUTPUT_FILES, *((rec.media_info or {}).get("storyboard") or [])]
+        names = {*OUTPUT_FILES, *((rec.media_info or {}).get("storyboard") or []), *_segment_keys(rec)}
         missing = sum(storage.head(f"{rec.output_prefix}/{name}") is None for name in names)
         return missing, len(_run_folders(storage, rec.output_prefix.rsplit("/", 1)[0]))
+
+
+def _segment_keys(rec):
+    """The names of the published segments of ``rec`` and their init segments (none for an MP4 film)."""
+    from portal.models.media import FilmSegment
+    from portal.services.hls import run_of
+
+    if rec.output_kind != "hls":
+        return {"video.mp4"}
+    rows = db.session.scalars(db.select(FilmSegment).where(FilmSegment.recording_id == rec.id,
+                                                           FilmSegment.run == run_of(rec))).all()
+    assert rows, "a film published as HLS without a segment"
+    return {name for row in rows for name in (row.name, row.init)}
+
+
+def duplicate_segments(app, recording_id):
+    """Segments of the recording's published run listed twice for one place (must be 0)."""
+    from portal.models.media import FilmSegment
+    from portal.services.hls import run_of
+
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        rows = db.session.execute(db.select(FilmSegment.track, FilmSegment.part, FilmSegment.idx).where(
+            FilmSegment.recording_id == rec.id, FilmSegment.run == run_of(rec))).all()
+        return len(rows) - len(set(rows))
 
 
 def _run_folders(storage, root):
