@@ -106,9 +106,15 @@ def command(stream, stdin=False):
     ``stdin``: the input is ``pipe:0``, so ffmpeg must read its standard input."""
     args = stream.compile(cmd="ffmpeg", overwrite_output=True)
     # ffmpeg-python appends global args after the output, where ffmpeg ignores them.
-    args[1:1] = ["-hide_banner", *([] if stdin else ["-nostdin"]), "-nostats", "-loglevel", "error",
-                 "-progress", "pipe:1"]
+    args[1:1] = global_options(stdin)
     return args
+
+
+def global_options(stdin=False):
+    """The options every ffmpeg call starts with (quiet, progress on stdout, no stdin unless
+    ``stdin``), for callers that build an argument list by hand."""
+    return ["-hide_banner", *([] if stdin else ["-nostdin"]), "-nostats", "-loglevel", "error",
+            "-progress", "pipe:1"]
 
 
 def run(stream, cwd, timeout, duration=None, progress=None):

@@ -21,13 +21,20 @@ Two paths, as chosen by ``probe.plan_for``:
 import bisect
 import math
 import os
+import subprocess
+import tempfile
+import threading
+import time
 from typing import NamedTuple
 
 import ffmpeg
 
 from workers.media import ffmpeg as gate
 from workers.media import fmp4, transcode
+from workers.media.ffmpeg import FFmpegFailed
 
+VIDEO = "video"
+AUDIO = "audio"
 SEGMENT_SECONDS = 6
 MIN_SEGMENT_SECONDS = 4
 FIRST_CHUNK_SECONDS = 10.0
@@ -39,6 +46,8 @@ SEGMENT_PATTERN = "seg-%05d.m4s"
 TRIM_MARGIN = 0.001  # seconds; a picture lasts at least 16 ms
 POLL_SECONDS = 0.2  # how often a running ffmpeg's playlist is read for new segments
 PIPE_BLOCK = 1 << 20
+HEAD_BYTES = 256 * 1024  # read from a pipe to see whether an MP4's index comes first
+AAC = ["-c:a", "aac", "-b:a", transcode.AUDIO_BITRATE, "-ac", "2", "-ar", "48000"]
 HLS_OUTPUT = {
     "f": "hls",
     "hls_segment_type": "fmp4",
@@ -49,6 +58,10 @@ HLS_OUTPUT = {
     "dn": None,
     "max_muxing_queue_size": "1024",
 }
+
+
+class NeedsSeeking(ValueError):
+    """A piped file that ffmpeg can only read by seeking (an MP4 with its index at the end)."""
 
 
 class Segment(NamedTuple):
@@ -235,3 +248,215 @@ def _read_playlist(outdir):
                 segments.append((os.path.join(outdir, os.path.basename(line)), duration))
                 duration = None
     return os.path.join(outdir, INIT_NAME), segments
+
+
+# --- the copy path and the session's audio ---------------------------------------------------
+
+def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segment=None):
+    """Remux one source file into fMP4 segments, reporting each as soon as it is complete.
+
+    ``src_or_pipe``: a local path, or a binary file object whose ``read(n)`` gives the file's
+    bytes in order (a download stream; the caller may hash what it hands over): it is fed to
+    ffmpeg's stdin (``pipe:0``) from a thread. MPEG-TS/MTS, Matroska, MPEG-PS and MP4/MOV whose
+    index (moov) comes before its media work from a pipe; an MP4 with the index at the end needs
+    seeking, so give its path (``streamable`` tells from the first bytes). ``info`` is the file's
+    ``MediaInfo`` (its demuxer is forced). ``track``: "video" (stream copy), "audio" (copied when
+    AAC, else AAC 128k stereo 48 kHz; silence when the file has no sound), or a tuple of both,
+    made in one read of the input. ``offset`` is where the file starts on the film's timeline;
+    each track's decode times are moved to ``offset`` plus its own start in the file.
+
+    Segments are cut on the source's keyframes about every ``SEGMENT_SECONDS`` (their length
+    follows the camera's keyframe interval). ffmpeg writes an EVENT playlist; a segment counts
+    as complete once that playlist lists it, and then ``on_segment(Segment)`` is called (from
+    this thread, in order, while ffmpeg goes on); an exception from it stops ffmpeg.
+
+    A single track writes into ``outdir`` and returns (init path, [(segment path, seconds),
+    ...]); a tuple writes into ``outdir/<track>`` and returns {track: (init, segments)}.
+    :raise FFmpegFailed: when ffmpeg fails or ``timeout`` (seconds) passes.
+    """
+    tracks = (track,) if isinstance(track, str) else tuple(track)
+    piped = hasattr(src_or_pipe, "read")
+    if piped:
+        head = src_or_pipe.read(HEAD_BYTES)
+        if not streamable(head, info):
+            raise NeedsSeeking("the file's index (moov) follows its media: give a local path")
+        src_or_pipe = _Prefixed(head, src_or_pipe)
+    args = ["ffmpeg", *gate.global_options(stdin=piped), "-f", transcode.input_format(info),
+            *_whitelist(), "-i", "pipe:0" if piped else os.path.abspath(src_or_pipe)]
+    outputs = []
+    for name in tracks:
+        folder = os.path.join(outdir, name) if len(tracks) > 1 else outdir
+        start = info.video_start if name == VIDEO else info.audio_start
+        if name == VIDEO:
+            args += ["-map", "0:v:0", "-c:v", "copy"]
+        elif info.audio_codec:
+            args += ["-map", "0:a:0", *(["-c:a", "copy"] if info.audio_codec == "aac" else AAC)]
+        else:  # a file without sound in a session with sound: silence as long as the file
+            silence = f"[silence{len(outputs)}]"
+            args += ["-filter_complex", f"anullsrc=r=48000:cl=stereo,atrim=end={info.duration:.6f}{silence}",
+                     "-map", silence, *AAC]
+            start = 0.0
+        args += _hls_output(folder, SEGMENT_SECONDS, "event")
+        outputs.append((name, folder, offset + start))
+    results = _run_watching(args, outputs, timeout, on_segment, src_or_pipe if piped else None,
+                            cwd=outdir)
+    return results[tracks[0]] if isinstance(track, str) else results
+
+
+def audio_track(sources_infos, outdir, timeout, on_segment=None):
+    """The whole session's sound as AAC fMP4 segments in ``outdir``, in one run (the encode path).
+
+    ``sources_infos``: [(local path, MediaInfo), ...] in timeline order. Each file's sound is
+    placed from its own start in the file (silence before a late first sound), cut or padded
+    with silence to the file's ``duration``, and a file without sound gives silence, so file i
+    starts on the film's timeline at the sum of the earlier files' durations, as its video does.
+    AAC 128k stereo 48 kHz, segments of ``SEGMENT_SECONDS``; ``on_segment(Segment)`` is called
+    as each is complete (see ``copy_to_segments``). Returns (init path, [(segment path,
+    seconds), ...]). :raise FFmpegFailed: when ffmpeg fails or ``timeout`` passes.
+    """
+    args, chains = ["ffmpeg", *gate.global_options()], []
+    inputs = 0
+    for index, (src, info) in enumerate(sources_infos):
+        length = f"{info.duration:.6f}"
+        if info.audio_codec:
+            args += ["-f", transcode.input_format(info), *_whitelist(), "-i", os.path.abspath(src)]
+            lead = round(info.audio_start * 48000)
+            chains.append(f"[{inputs}:a:0]asetpts=PTS-STARTPTS,aresample=48000:async=1,"
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,"
+                          f"adelay=delays={lead}S:all=1,apad=whole_dur={length},atrim=end={length}[a{index}]")
+            inputs += 1
+        else:
+            chains.append(f"anullsrc=r=48000:cl=stereo,atrim=end={length},aformat=sample_fmts=fltp[a{index}]")
+    joined = "".join(f"[a{index}]" for index in range(len(sources_infos)))
+    chains.append(f"{joined}concat=n={len(sources_infos)}:v=0:a=1[audio]")
+    args += ["-filter_complex", ";".join(chains), "-map", "[audio]", *AAC,
+             *_hls_output(outdir, SEGMENT_SECONDS, "event")]
+    return _run_watching(args, [(AUDIO, outdir, 0.0)], timeout, on_segment, None, cwd=outdir)[AUDIO]
+
+
+def streamable(head, info):
+    """Whether a file can be read from a pipe, judged from its first bytes (``head``, a few
+    hundred KiB): an MP4/MOV only when its index (moov) comes before its media (mdat)."""
+    if not transcode.input_format(info) == "mov":
+        return True
+    try:
+        for kind, _offset, _header, _size in fmp4.boxes(head):
+            if kind == b"moov":
+                return True
+            if kind == b"mdat":
+                return False
+    except ValueError:  # the head ends inside a box: its size is known, the moov lies beyond
+        pass
+    return False
+
+
+def _whitelist():
+    return ["-protocol_whitelist", gate.PROTOCOL_WHITELIST, "-format_whitelist", gate.FORMAT_WHITELIST]
+
+
+def _hls_output(folder, seconds, kind):
+    os.makedirs(folder, exist_ok=True)
+    _clear(folder)
+    folder = os.path.abspath(folder)
+    return ["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "1024",
+            "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", str(seconds),
+            "-hls_playlist_type", kind, "-hls_flags", "temp_file",
+            "-hls_fmp4_init_filename", INIT_NAME,
+            "-hls_segment_filename", os.path.join(folder, SEGMENT_PATTERN),
+            os.path.join(folder, PLAYLIST_NAME)]
+
+
+def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
+    """Run ffmpeg, feeding ``pipe`` to its stdin, and report each output's segments as its
+    playlist lists them. ``outputs``: [(track, folder, seconds to add to decode times)]."""
+    watchers = [_Watcher(track, folder, shift, on_segment) for track, folder, shift in outputs]
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile(mode="w+", dir=cwd) as errfile:
+        proc = gate.spawn(args, cwd=cwd, stdin=subprocess.PIPE if pipe is not None else None,
+                          stderr=errfile)
+        feeder = _Feeder(pipe, proc.stdin) if pipe is not None else None
+        try:
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    raise FFmpegFailed(f"ffmpeg timed out after {timeout}s", timed_out=True)
+                if feeder and feeder.error:
+                    raise feeder.error
+                for watcher in watchers:
+                    watcher.poll()
+                time.sleep(POLL_SECONDS)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if feeder:
+                feeder.join()
+        if feeder and feeder.error:
+            raise feeder.error
+        errfile.seek(0)
+        stderr = errfile.read()[-4000:]
+    if proc.returncode != 0:
+        raise FFmpegFailed(f"ffmpeg exited with {proc.returncode}", stderr)
+    for watcher in watchers:
+        watcher.poll()
+        if not sum(duration for _path, duration in watcher.done):
+            # ffmpeg exits 0 on an input it could not read to the end (e.g. "partial file")
+            raise FFmpegFailed(f"no {watcher.track} came out", stderr)
+    return {watcher.track: (watcher.init, watcher.done) for watcher in watchers}
+
+
+class _Watcher:
+    """Reads one output's playlist and reports the segments it lists that are new."""
+
+    def __init__(self, track, folder, shift, on_segment):
+        self.track, self.folder, self.shift, self.on_segment = track, folder, shift, on_segment
+        self.init = os.path.join(folder, INIT_NAME)
+        self.done = []
+        self.scale = None
+
+    def poll(self):
+        if not os.path.exists(os.path.join(self.folder, PLAYLIST_NAME)):
+            return
+        _init, listed = _read_playlist(self.folder)  # replaced whole by ffmpeg (temp_file)
+        for path, duration in listed[len(self.done):]:
+            if self.scale is None:
+                self.scale = fmp4.timescale(self.init)
+            fmp4.shift(path, self.shift, self.scale)
+            self.done.append((path, duration))
+            if self.on_segment:
+                self.on_segment(Segment(self.track, len(self.done) - 1, path, duration, self.init))
+
+
+class _Prefixed:
+    """A file object that gives ``head`` (bytes already read) and then the rest of ``source``."""
+
+    def __init__(self, head, source):
+        self.head, self.source = head, source
+
+    def read(self, size):
+        if self.head:
+            block, self.head = self.head[:size], self.head[size:]
+            return block
+        return self.source.read(size)
+
+
+class _Feeder(threading.Thread):
+    """Copies a file object into ffmpeg's stdin; keeps the error that stopped it, if any."""
+
+    def __init__(self, source, sink):
+        super().__init__(daemon=True)
+        self.source, self.sink, self.error = source, sink, None
+        self.start()
+
+    def run(self):
+        try:
+            while block := self.source.read(PIPE_BLOCK):
+                self.sink.write(block)
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: its exit status tells why
+        except Exception as error:  # noqa: BLE001 - handed to the caller's thread
+            self.error = error
+        finally:
+            try:
+                self.sink.close()
+            except OSError:
+                pass
