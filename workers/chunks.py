@@ -112,8 +112,7 @@ def plan(app, recording_id, run, prefix, paths, infos, checksums, label):
     first_length = app.config["MEDIA_FIRST_CHUNK_SECONDS"]
     length = app.config["MEDIA_CHUNK_SECONDS"]
     duration = sum(info.duration for info in infos)
-    first_cut = _cut(segmenting.first_keyframe_after(paths[0], infos[0], first_length), infos[0]) \
-        if infos[0].duration > first_length + 1 else None
+    first_cut = _first_cut(paths[0], infos[0], first_length)
     first = FilmPart(recording_id=recording_id, run=run, track=VIDEO, part=0, source_index=0, start=0.0,
                      end=first_cut, offset=0.0)
     sound = [FilmPart(recording_id=recording_id, run=run, track=AUDIO, part=0, source_index=0, start=0.0,
@@ -121,7 +120,7 @@ def plan(app, recording_id, run, prefix, paths, infos, checksums, label):
     _add_parts(recording_id, run, [first, *sound], duration)
     rows, number, offset = [], 1, 0.0
     for index, (path, info) in enumerate(zip(paths, infos, strict=True)):
-        ranges = _ranges(path, info, first_length, length) if index else _rest(path, info, first_cut, length)
+        ranges = _ranges(path, info, length) if index else _rest(path, info, first_cut, length)
         for start, end in ranges:
             rows.append(FilmPart(recording_id=recording_id, run=run, track=VIDEO, part=number, source_index=index,
                                  start=start, end=end, offset=offset + start))
@@ -132,12 +131,15 @@ def plan(app, recording_id, run, prefix, paths, infos, checksums, label):
     log.info("job %s: recording %s planned in %d video chunks and its sound", label, recording_id, number)
 
 
-def _cut(keyframe, info):
-    """Where a chunk ends and the next begins: half a frame before ``keyframe``, so no frame's
-    time is ever on the cut (each frame is encoded by exactly one chunk)."""
-    if keyframe is None:
+def _first_cut(path, info, first_length):
+    """Where the first chunk of the first file ends: its first keyframe after ``first_length``
+    seconds, or None (one chunk) when what would follow is shorter than that."""
+    if info.duration <= first_length:
         return None
-    return max(0.0, round(keyframe - 0.5 / (info.frame_rate or 25.0), 6))
+    cut = segmenting.first_keyframe_after(path, info, first_length)
+    if cut is None or info.duration - cut < min(first_length, 2 * segmenting.SEGMENT_SECONDS):
+        return None
+    return cut
 
 
 def _rest(path, info, first_cut, length):
@@ -145,23 +147,12 @@ def _rest(path, info, first_cut, length):
     if first_cut is None:
         return []
     later = [t - first_cut for t in segmenting.keyframes(path, info) if t > first_cut]
-    return _cuts([(first_cut + start, None if end is None else first_cut + end) for start, end in
-                  segmenting.plan_chunks(later, info.duration - first_cut, first=length, length=length)], info,
-                 keep_first=True)
+    return [(first_cut + start, None if end is None else first_cut + end)
+            for start, end in segmenting.plan_chunks(later, info.duration - first_cut, first=length, length=length)]
 
 
-def _ranges(path, info, first_length, length):
-    return _cuts(segmenting.plan_chunks(segmenting.keyframes(path, info), info.duration, first=length,
-                                        length=length), info)
-
-
-def _cuts(ranges, info, keep_first=False):
-    """``ranges`` cut at keyframes, moved to half a frame before them (``_cut``)."""
-    moved = []
-    for i, (start, end) in enumerate(ranges):
-        start = start if (i == 0 and keep_first) or start == 0 else _cut(start, info)
-        moved.append((start, None if end is None else _cut(end, info)))
-    return moved
+def _ranges(path, info, length):
+    return segmenting.plan_chunks(segmenting.keyframes(path, info), info.duration, first=length, length=length)
 
 
 def _add_parts(recording_id, run, rows, duration, planned=False, checksums=None):
