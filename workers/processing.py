@@ -43,15 +43,16 @@ from portal.services.storage import get_storage
 from workers import originals, publishing
 from workers.media import segmenting
 from workers.media.ffmpeg import FFmpegFailed
-from workers.media.pipeline import inspect, job_timeout, limits_from
+from workers.media.pipeline import check_length, inspect, job_timeout, limits_from
 from workers.media.probe import AUDIO as AUDIO_PATH
-from workers.media.probe import COPY, MediaRejected
+from workers.media.probe import COPY, MediaInfo, MediaRejected, plan_for
 from workers.publishing import PartWriter, Superseded
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first run and three retries
 LOW_SPACE_BYTES = 1024 * 1024  # less free space than this after ffmpeg failed: the disk filled up
+DOWNLOAD_BYTES_PER_SECOND = 20 * 10**6  # a slow store: what the copy path's timeout allows for reading
 recordings = Recording.__table__
 __all__ = ["Superseded"]
 
@@ -146,26 +147,16 @@ def process_recording(recording_id):
     recording = db.session.get(Recording, recording_id, populate_existing=True)
     sources = [(s.id, s.storage_key, s.size) for s in recording.sources if s.status == SOURCE_UPLOADED]
     limits = limits_from(app.config)
+    checked = _checked_infos(recording.media_info, len(sources))
     publishing.forget_other_runs(recording, token, previous)
     db.session.remove()  # never hold a database session across long work
     log.info("job %s: processing recording %s (%d files)", label, recording_id, len(sources))
     workdir = tempfile.mkdtemp(prefix=f"rec-{recording_id}-", dir=app.config.get("WORKER_TMP_DIR"))
     try:
         with Heartbeat(app, recording_id, token):
-            files = originals.fetch(get_storage(), sources, workdir)
-            paths = [files[source_id].path for source_id, _key, _size in sources]
-            infos, path, reasons = inspect(paths, limits)
-            media_info = {"path": path, "reasons": reasons, "duration": sum(i.duration for i in infos),
-                          "sources": [info.to_json() for info in infos], "storyboard": []}
-            update_own(recording_id, token, media_info=media_info, duration=media_info["duration"])
-            if path not in (COPY, AUDIO_PATH):
-                from workers.chunks import plan
-
-                checksums = {source_id: files[source_id].sha256() for source_id, _k, _s in sources}
-                plan(app, recording_id, token, prefix, paths, infos, checksums, label)
-                return "planned"
-            _copy(recording_id, token, prefix, paths, infos, path, workdir)
-            checksums = {source_id: files[source_id].sha256() for source_id, _k, _s in sources}
+            checksums = _work(app, recording_id, token, prefix, sources, checked, workdir, limits, label)
+        if checksums is None:
+            return "planned"
         publishing.finish_run(recording_id, token, label, checksums)
         return "ready"
     except MediaRejected as rejection:
@@ -182,6 +173,46 @@ def process_recording(recording_id):
         raise  # so RQ retries it (or records the failure)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _checked_infos(media_info, count):
+    """The files' descriptions the quick check stored, or None (an older upload, files changed)."""
+    checked = (media_info or {}).get("checked")
+    if not checked or len(checked) != count:
+        return None
+    try:
+        return [MediaInfo(**info) for info in checked]
+    except TypeError:
+        return None
+
+
+def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, label):
+    """Describe, then copy (publishing as it goes) or plan the encode. Returns the checksums of
+    the originals, or None when the work goes on in chunk jobs."""
+    storage, files = get_storage(), None
+    if checked is not None:
+        infos = checked
+        check_length(infos, limits)
+        path, reasons = plan_for(infos)
+    else:
+        files = originals.fetch(storage, sources, workdir)
+        infos, path, reasons = inspect([files[s[0]].path for s in sources], limits)
+    total = sum(info.duration for info in infos)
+    update_own(recording_id, token, duration=total, media_info={
+        "path": path, "reasons": reasons, "duration": total, "sources": [info.to_json() for info in infos],
+        "storyboard": []})
+    if path == COPY:
+        return _copy(recording_id, token, prefix, storage, sources, files, infos, workdir)
+    files = files or originals.fetch(storage, sources, workdir)
+    paths = [files[source_id].path for source_id, _key, _size in sources]
+    checksums = {source_id: files[source_id].sha256() for source_id, _key, _size in sources}
+    if path == AUDIO_PATH:
+        _copy_video_fix_sound(recording_id, token, prefix, paths, infos, workdir)
+        return checksums
+    from workers.chunks import plan
+
+    plan(app, recording_id, token, prefix, paths, infos, checksums, label)
+    return None
 
 
 def copy_parts(recording_id, run, infos, path):
@@ -201,32 +232,74 @@ def copy_parts(recording_id, run, infos, path):
     return rows
 
 
-def _copy(recording_id, run, prefix, paths, infos, path, workdir):
-    """Segment every part of a copied film in order, publishing each segment as it is written."""
+def _start_parts(recording_id, run, infos, path):
+    """Insert the run's parts; their ids by (track, part)."""
     rows = copy_parts(recording_id, run, infos, path)
     db.session.add_all(rows)
     db.session.commit()
-    parts = [(row.id, row.track, row.part, row.source_index, row.offset) for row in rows]
-    total = sum(info.duration for info in infos) or 1.0
-    done = 0.0
-    # Video and sound of the first file first: the film plays as soon as both have a segment.
-    for part_id, track, number, index, offset in sorted(parts, key=lambda p: (p[2], p[1] != VIDEO)):
-        if not part_transition(part_id, CHUNK_WORKING, expect=CHUNK_WAITING, job_token=run, heartbeat_at=utcnow(),
-                               attempts=FilmPart.attempts + 1):
-            raise Superseded(f"film part {part_id} was taken")
-        db.session.commit()
-        writer = PartWriter(recording_id, run, prefix, part_id, track, number, attempt=1)
-        outdir = os.path.join(workdir, f"{track}-{number:04d}")
-        if track == AUDIO and path == AUDIO_PATH:
-            segmenting.audio_track(list(zip(paths, infos, strict=True)), outdir,
-                                   timeout=job_timeout(total, "audio"), on_segment=writer)
-        else:
-            segmenting.copy_to_segments(paths[index], infos[index], outdir, offset, track,
-                                        timeout=job_timeout(infos[index].duration, "copy"), on_segment=writer)
-        if track == VIDEO:
-            done += infos[index].duration
-        writer.done(progress=min(0.95, 0.95 * done / total))
+    return {(row.track, row.part): row.id for row in rows}
+
+
+def _working(part_id, run):
+    if not part_transition(part_id, CHUNK_WORKING, expect=CHUNK_WAITING, job_token=run, heartbeat_at=utcnow(),
+                           attempts=FilmPart.attempts + 1):
+        raise Superseded(f"film part {part_id} was taken")
+    db.session.commit()
+
+
+def _copy(recording_id, run, prefix, storage, sources, files, infos, workdir):
+    """The copy path: each original read once (from storage as it goes, hashing the same bytes),
+    both tracks segmented in that one read and every segment published as ffmpeg writes it."""
+    ids = _start_parts(recording_id, run, infos, COPY)
+    total, done, offset, checksums = sum(info.duration for info in infos) or 1.0, 0.0, 0.0, {}
+    for index, ((source_id, key, size), info) in enumerate(zip(sources, infos, strict=True)):
+        tracks = tuple(track for track in (VIDEO, AUDIO) if (track, index) in ids)
+        writers = {}
+        for track in tracks:
+            _working(ids[(track, index)], run)
+            writers[track] = PartWriter(recording_id, run, prefix, ids[(track, index)], track, index, attempt=1)
+        original = files[source_id] if files else originals.for_copy(
+            storage, key, size, os.path.join(workdir, f"source-{index:03d}"))
+        outdir = os.path.join(workdir, f"copy-{index:04d}")
+        timeout = job_timeout(info.duration, "copy") + int(size / DOWNLOAD_BYTES_PER_SECOND)
+
+        def publish(track, init, path, duration, idx, writers=writers):
+            writers[track](init, path, duration, idx)
+
+        try:
+            segmenting.copy_tracks(original.source, info, outdir, offset, tracks, timeout, on_segment=publish)
+        except segmenting.NeedsSeeking:
+            original.to_file()  # an MP4 with its index at the end: the rest of the same read, to disk
+            segmenting.copy_tracks(original.source, info, outdir, offset, tracks, timeout, on_segment=publish)
+        checksums[source_id] = original.sha256()
+        done += info.duration
+        offset += info.duration
+        for track in tracks:
+            writers[track].done(progress=min(0.95, 0.95 * done / total))
         shutil.rmtree(outdir, ignore_errors=True)
+    return checksums
+
+
+def _copy_video_fix_sound(recording_id, run, prefix, paths, infos, workdir):
+    """The audio path: each file's video copied, the whole session's sound encoded as one part."""
+    ids = _start_parts(recording_id, run, infos, AUDIO_PATH)
+    total = sum(info.duration for info in infos) or 1.0
+    _working(ids[(AUDIO, 0)], run)
+    sound = PartWriter(recording_id, run, prefix, ids[(AUDIO, 0)], AUDIO, 0, attempt=1)
+    done, offset = 0.0, 0.0
+    for index, (path, info) in enumerate(zip(paths, infos, strict=True)):
+        _working(ids[(VIDEO, index)], run)
+        writer = PartWriter(recording_id, run, prefix, ids[(VIDEO, index)], VIDEO, index, attempt=1)
+        outdir = os.path.join(workdir, f"video-{index:04d}")
+        segmenting.copy_to_segments(path, info, outdir, offset, VIDEO, timeout=job_timeout(info.duration, "copy"),
+                                    on_segment=writer)
+        done += info.duration
+        offset += info.duration
+        writer.done(progress=min(0.9, 0.9 * done / total))
+        shutil.rmtree(outdir, ignore_errors=True)
+    segmenting.audio_track(list(zip(paths, infos, strict=True)), os.path.join(workdir, "sound"),
+                           timeout=job_timeout(total, "audio"), on_segment=sound)
+    sound.done(progress=0.95)
 
 
 def _end_run(recording_id, token, status, **values):

@@ -63,7 +63,7 @@ def check_recording(recording_id):
         raise  # so RQ retries it
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _pass(recording_id, duration, label)
+    return _pass(recording_id, duration, infos, label)
 
 
 def _describe(key, size, source_id, workdir, limits):
@@ -94,10 +94,12 @@ def _reject(recording_id, rejection, label):
     return "rejected"
 
 
-def _pass(recording_id, duration, label):
+def _pass(recording_id, duration, infos, label):
     """Keep the duration and hand the film to the heavy queue for its processing."""
+    # The files' descriptions go along: the copy path can then stream an original from storage
+    # into ffmpeg without reading it first to probe it.
     won = transition(recording_id, UPLOADED, expect=UPLOADED, duration=duration, attempts=0, reason_code=None,
-                     reason_detail=None)
+                     reason_detail=None, media_info={"checked": [info.to_json() for info in infos]})
     db.session.commit()
     if not won:
         return "skipped"

@@ -155,3 +155,27 @@ def test_migrate_hls_converts_an_mp4_film_and_drops_the_old_output_after_the_swi
         assert storage.head(f"{rec.output_prefix}/poster.jpg") is not None
         assert all(storage.head(f"{rec.output_prefix}/{s.name}") for s in segments)
     assert "Queued 0 films" in runner.invoke(args=["media", "migrate-hls"]).output  # nothing left to do
+
+
+def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_bytes(
+        app, factory, tmp_path, s3_server, run_jobs, monkeypatch):
+    import hashlib
+
+    from workers import originals
+
+    app.config.update(s3_server.config(s3_server.new_bucket()))
+    small_parts(app)
+    written = []
+    real = originals.Streamed.to_file
+    monkeypatch.setattr(originals.Streamed, "to_file", lambda self: written.append(self.path) or real(self))
+    ids = group_with_session(app, factory)
+    recording_id = upload_clips(app, ids, tmp_path / "clips", "h264_aac_faststart", "h264_aac")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "copy" and len(parts) == 4
+    assert [path.rsplit("-", 1)[1] for path in written] == ["001"]  # only the MP4 (index at its end) hit the disk
+    with app.app_context():
+        digests = [s.sha256 for s in db.session.get(Recording, recording_id).sources]
+    expected = [hashlib.sha256((tmp_path / "clips" / name).read_bytes()).hexdigest()
+                for name in ("phone.mp4", "camera.mp4")]
+    assert digests == expected

@@ -201,7 +201,7 @@ def test_failure_is_recorded_then_retried(app, uploaded, run_jobs, monkeypatch):
     def broken(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(segmenting, "copy_to_segments", broken)
+    monkeypatch.setattr(segmenting, "copy_tracks", broken)
     run_jobs()
     rec = recording(app, recording_id)
     assert rec.status == "uploaded" and rec.reason_code == "retrying"

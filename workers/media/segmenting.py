@@ -9,6 +9,7 @@ Tests replace these functions to inject failures without touching the media laye
 from workers.media import hls
 
 SEGMENT_SECONDS = hls.SEGMENT_SECONDS
+NeedsSeeking = hls.NeedsSeeking
 
 
 def _reporting(on_segment):
@@ -35,6 +36,15 @@ def plan_chunks(keyframe_times, duration, first, length):
 def copy_to_segments(src, info, outdir, offset, track, timeout, on_segment=None):
     """Remux one track of one source file (``hls.copy_to_segments``)."""
     return hls.copy_to_segments(src, info, outdir, offset, track, timeout, on_segment=_reporting(on_segment))
+
+
+def copy_tracks(src_or_pipe, info, outdir, offset, tracks, timeout, on_segment=None):
+    """Remux ``tracks`` of one source file in one read of it (a path, or a pipe: a file object
+    read in order); ``on_segment(track, init, path, duration, idx)``. :raise NeedsSeeking: for
+    a pipe whose container needs seeking (then give a path)."""
+    report = None if on_segment is None else (
+        lambda segment: on_segment(segment.track, segment.init, segment.path, segment.duration, segment.index))
+    return hls.copy_to_segments(src_or_pipe, info, outdir, offset, tuple(tracks), timeout, on_segment=report)
 
 
 def audio_track(sources_infos, outdir, timeout, on_segment=None):
