@@ -227,22 +227,26 @@ def _run_folders(storage, root):
 
 def outcome(app, recording_id, digests, expect="ready"):
     """The checks every scenario ends with, as keyword arguments for ``FaultTally.record``: the
-    recording reached ``expect``, no original lost, published exactly once with all its files.
-    ``lost`` counts originals missing or altered, extra publications and missing output files;
+    recording reached ``expect``, no original lost, published exactly once with all its files and
+    no segment twice. ``lost`` counts originals missing or altered, extra publications, segments
+    published twice and missing output files;
     ``stray_runs`` counts output folders of runs that did not publish (garbage, not a loss)."""
     with app.app_context():
         rec = db.session.get(Recording, recording_id)
         status, attempts, reason = rec.status, rec.attempts, rec.reason_code
     published = publications(app, recording_id)
     missing, runs = output_report(app, recording_id)
+    doubled = duplicate_segments(app, recording_id)
     problems = []
+    if doubled:
+        problems.append(f"{doubled} segments published twice")
     if status != expect:
         problems.append(f"status {status} ({reason}), expected {expect}")
     if published != (1 if expect == "ready" else 0):
         problems.append(f"{published} recording.ready audit rows")
     if expect == "ready" and missing:
         problems.append(f"{missing} published output files missing")
-    lost = originals_lost(app, recording_id, digests) + max(0, published - 1)
+    lost = originals_lost(app, recording_id, digests) + max(0, published - 1) + doubled
     lost += missing if expect == "ready" else 0
     return {"recovered": not problems, "lost": lost, "problem": "; ".join(problems) or None,
             "attempts": attempts, "final_reason": reason, "publications": published,
@@ -275,7 +279,8 @@ class Watch:
 
 
 def encoding(rec):
-    """Mid-encode: the run has claimed the recording and reported some progress."""
+    """Mid-encode: the run has claimed the recording and reported some progress (an encode in
+    chunks: its first chunk is done, the others are on their way)."""
     return rec.status == "processing" and (rec.progress or 0) > 0.05
 
 
