@@ -47,6 +47,13 @@ def test_plan_chunks_short_film_or_no_keyframes_is_one_chunk():
     assert hls.plan_chunks(every(2.0, 30.0), 30.0) == [(0.0, 10.0), (10.0, None)]
 
 
+def test_plan_chunks_keeps_the_first_chunk_already_started():
+    keys = every(1.0, 300.0)
+    assert hls.plan_chunks(keys, 300.0, first_end=11.0) == [(0.0, 11.0), (11.0, 131.0), (131.0, 251.0),
+                                                            (251.0, None)]
+    assert hls.plan_chunks(keys[:16], 15.0, first_end=10.0) == [(0.0, 10.0), (10.0, None)]
+
+
 def test_plan_chunks_ignores_keyframes_outside_the_file_and_unsorted_input():
     keys = [300.0, -1.0, 10.0, 0.0, 250.0, 130.0, 900.0]
     assert hls.plan_chunks(keys, 400.0) == [(0.0, 10.0), (10.0, 130.0), (130.0, 250.0), (250.0, None)]

@@ -132,7 +132,7 @@ def _float(text):
         return None
 
 
-def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUNK_SECONDS):
+def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUNK_SECONDS, first_end=None):
     """Split a file of ``duration`` seconds into chunks that start on keyframes.
 
     Returns [(start, end), ...] in file seconds: the first starts at 0 and ends on the first
@@ -140,9 +140,15 @@ def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUN
     one ends on the first keyframe at least ``length`` after its start, and the last ends at None
     (the end of the file). A tail shorter than a quarter of ``length`` (12 s after the first
     chunk) joins the chunk before it, so no chunk is tiny. Each chunk covers [start, end).
+
+    ``first_end``: the end the first chunk was already given (``first_keyframe_after(path,
+    first)``, encoded while the keyframes were being listed), so the plan agrees with it.
     """
     times = sorted(t for t in keyframe_times if 0 < t < duration)
     chunks, start = [], 0.0
+    if first_end is not None:
+        chunks.append((0.0, first_end))
+        start = first_end
     while True:
         want = start + (first if not chunks else length)
         tail = 2 * SEGMENT_SECONDS if not chunks else length / 4
@@ -197,7 +203,7 @@ def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=
     options = {**HLS_OUTPUT, **_x264_options(fps, segment), "an": None,
                # a keyframe every segment / 3: the muxer cuts at the first one past each segment
                "force_key_frames": f"expr:gte(t,n_forced*{segment / GOPS_PER_SEGMENT:.6f})",
-               "hls_time": f"{segment - 0.5 / fps:.6f}", "hls_playlist_type": "vod",
+               "hls_time": f"{segment - 0.5 / fps:.6f}", "hls_playlist_type": "vod", "hls_list_size": "0",
                "hls_segment_filename": os.path.join(os.path.abspath(outdir), SEGMENT_PATTERN)}
     _clear(outdir)
     stream = ffmpeg.output(video, os.path.join(os.path.abspath(outdir), PLAYLIST_NAME), **options)
@@ -360,7 +366,7 @@ def _hls_output(folder, seconds, kind):
     folder = os.path.abspath(folder)
     return ["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "1024",
             "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", str(seconds),
-            "-hls_playlist_type", kind, "-hls_flags", "temp_file",
+            "-hls_playlist_type", kind, "-hls_list_size", "0", "-hls_flags", "temp_file",
             "-hls_fmp4_init_filename", INIT_NAME,
             "-hls_segment_filename", os.path.join(folder, SEGMENT_PATTERN),
             os.path.join(folder, PLAYLIST_NAME)]
@@ -389,7 +395,7 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
                 proc.kill()
             proc.wait()
             if feeder:
-                feeder.join()
+                feeder.join(timeout=5)  # a source stuck in read() must not hold the job
         if feeder and feeder.error:
             raise feeder.error
         errfile.seek(0)
