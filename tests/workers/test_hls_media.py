@@ -3,6 +3,7 @@ seams lose or repeat no picture, the copy path from a file or a pipe, the sessio
 
 import json
 import re
+import struct
 import subprocess
 import time
 
@@ -64,6 +65,25 @@ def test_segment_length_is_four_to_six_seconds(seconds, count):
     length = hls.segment_length(seconds)
     assert abs(length * count - seconds) < 1e-9
     assert length <= hls.SEGMENT_SECONDS and (seconds < 12 or length >= 4)
+
+
+def box(kind, body):
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def test_fmp4_shift_moves_tfdt_and_sidx_by_the_offset(tmp_path):
+    tfdt_v1 = box(b"tfdt", b"\x01\x00\x00\x00" + struct.pack(">Q", 51200))
+    tfdt_v0 = box(b"tfdt", b"\x00\x00\x00\x00" + struct.pack(">I", 7))
+    sidx = box(b"sidx", b"\x01\x00\x00\x00" + struct.pack(">IIQQ", 1, 1000, 4000, 0) + b"\x00" * 16)
+    segment = tmp_path / "seg.m4s"
+    segment.write_bytes(box(b"styp", b"msdh") + sidx + box(b"moof", box(b"traf", tfdt_v1) + box(b"traf", tfdt_v0))
+                        + box(b"mdat", b"\x00" * 32))
+    fmp4.shift(segment, 120.5, 12800)
+    assert fmp4.decode_times(segment) == [51200 + 1542400, 7 + 1542400]
+    data = segment.read_bytes()
+    assert struct.unpack_from(">Q", data, data.index(b"sidx") + 16)[0] == 4000 + 120500
+    with pytest.raises(ValueError):
+        fmp4.shift(segment, 400000.0, 12800)  # past what a version-0 tfdt holds
 
 
 # --- on real ffmpeg ---------------------------------------------------------------------------
@@ -153,6 +173,7 @@ def encode_all(src, tmp_path, offset=0.0, first=4.0, length=8.0, chunks=None):
 def check_chunks(src, info, chunks, results, tmp_path, offset=0.0):
     inits = {open(init, "rb").read() for init, _segments in results}
     assert len(inits) == 1  # one EXT-X-MAP for the whole film
+    assert b"options:" not in inits.pop()  # x264's settings SEI travels in the first picture, not the init
     init = results[0][0]
     scale = fmp4.timescale(init)
     for n, ((start, _end), (_init, segments)) in enumerate(zip(chunks, results, strict=True)):

@@ -208,9 +208,9 @@ def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=
     _clear(outdir)
     stream = ffmpeg.output(video, os.path.join(os.path.abspath(outdir), PLAYLIST_NAME), **options)
     gate.run(stream, cwd=outdir, timeout=timeout, duration=seconds, progress=progress)
-    # ffmpeg starts the chunk at 0; a file's first chunk starts at its first picture
     init, segments = _read_playlist(outdir)
     scale = fmp4.timescale(init)
+    # ffmpeg starts every chunk at 0; a file's first chunk starts at its first picture
     shift = offset + (info.video_start if start <= 0 else 0.0)
     for path, _duration in segments:
         fmp4.shift(path, shift, scale)
