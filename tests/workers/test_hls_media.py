@@ -300,6 +300,16 @@ def test_copy_path_avchd_from_a_pipe_gets_aac_and_keeps_its_start(clip, tmp_path
     assert fmp4.decode_times(segments[0][0])[0] == round(info.video_start * fmp4.timescale(init))
 
 
+def test_copy_path_copies_aac_out_of_mpeg_ts(clip, tmp_path):
+    src = tmp_path / "aac.mts"
+    ffmpeg_cmd("-i", str(clip("h264_aac")), "-c", "copy", "-f", "mpegts", str(src))
+    info = describe(src)
+    init, segments = hls.copy_to_segments(SlowPipe(src), info, tmp_path / "out", 0.0, "audio", timeout=60)
+    audio = joined(init, segments, tmp_path / "a.mp4")
+    assert sum(s for _p, s in segments) == pytest.approx(info.duration, abs=0.1)
+    assert decode_errors(audio) == ""
+
+
 def test_copy_path_refuses_a_piped_mp4_whose_index_is_at_the_end(clip, tmp_path):
     src = clip("long_h264")  # ffmpeg writes the moov last unless told otherwise
     info = describe(src)

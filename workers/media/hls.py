@@ -296,7 +296,9 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
         if name == VIDEO:
             args += ["-map", "0:v:0", "-c:v", "copy"]
         elif info.audio_codec:
-            args += ["-map", "0:a:0", *(["-c:a", "copy"] if info.audio_codec == "aac" else AAC)]
+            # ADTS (AAC in MPEG-TS) becomes the MP4 form; MP4's own AAC passes unchanged
+            copy = ["-c:a", "copy", "-bsf:a", "aac_adtstoasc"]
+            args += ["-map", "0:a:0", *(copy if info.audio_codec == "aac" else AAC)]
         else:  # a file without sound in a session with sound: silence as long as the file
             silence = f"[silence{len(outputs)}]"
             args += ["-filter_complex", f"anullsrc=r=48000:cl=stereo,atrim=end={info.duration:.6f}{silence}",
