@@ -12,6 +12,7 @@ import pytest
 from tests.workers import clips
 from tests.workers.test_media import video_md5
 from workers.media import fmp4, hls
+from workers.media.ffmpeg import FFmpegFailed
 from workers.media.probe import ENCODE, describe, plan_for
 
 # --- plan_chunks: pure -------------------------------------------------------------------------
@@ -315,6 +316,7 @@ def test_copy_path_refuses_a_piped_mp4_whose_index_is_at_the_end(clip, tmp_path)
     info = describe(src)
     assert not hls.streamable(src.read_bytes()[:hls.HEAD_BYTES], info)
     assert hls.streamable(clip("faststart").read_bytes()[:hls.HEAD_BYTES], info)
+    assert hls.streamable(clip("faststart").read_bytes()[:64], info)  # a moov longer than the head
     with pytest.raises(hls.NeedsSeeking):
         hls.copy_to_segments(SlowPipe(src), info, tmp_path, 0.0, "video", timeout=60)
     init, segments = hls.copy_to_segments(src, info, tmp_path, 0.0, "video", timeout=60)  # from a path: fine
@@ -328,3 +330,18 @@ def test_a_failing_callback_stops_ffmpeg(clip, tmp_path):
     with pytest.raises(RuntimeError, match="storage down"):
         hls.copy_to_segments(SlowPipe(clip("faststart")), describe(clip("faststart")), tmp_path, 0.0, "video",
                              timeout=60, on_segment=refuse)
+
+
+def test_a_stalled_source_times_out(clip, tmp_path):
+    class Stalled(SlowPipe):
+        """The download stops answering after the first blocks."""
+
+        def read(self, size):
+            if self.file.tell() > 64 * 1024:
+                time.sleep(1)
+            return super().read(size)
+
+    src = clip("h264_ac3")
+    with pytest.raises(FFmpegFailed) as failed:
+        hls.copy_to_segments(Stalled(src), describe(src), tmp_path, 0.0, "video", timeout=0.5)
+    assert failed.value.timed_out

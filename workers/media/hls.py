@@ -21,6 +21,7 @@ Two paths, as chosen by ``probe.plan_for``:
 import bisect
 import math
 import os
+import struct
 import subprocess
 import tempfile
 import threading
@@ -282,8 +283,8 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
     """
     tracks = (track,) if isinstance(track, str) else tuple(track)
     piped = hasattr(src_or_pipe, "read")
-    if piped:
-        head = src_or_pipe.read(HEAD_BYTES)
+    if piped and transcode.input_format(info) == "mov":
+        head = _read_head(src_or_pipe, time.monotonic() + timeout)
         if not streamable(head, info):
             raise NeedsSeeking("the file's index (moov) follows its media: give a local path")
         src_or_pipe = _Prefixed(head, src_or_pipe)
@@ -345,16 +346,20 @@ def audio_track(sources_infos, outdir, timeout, on_segment=None):
 def streamable(head, info):
     """Whether a file can be read from a pipe, judged from its first bytes (``head``, a few
     hundred KiB): an MP4/MOV only when its index (moov) comes before its media (mdat)."""
-    if not transcode.input_format(info) == "mov":
+    if transcode.input_format(info) != "mov":
         return True
-    try:
-        for kind, _offset, _header, _size in fmp4.boxes(head):
-            if kind == b"moov":
-                return True
-            if kind == b"mdat":
-                return False
-    except ValueError:  # the head ends inside a box: its size is known, the moov lies beyond
-        pass
+    offset = 0
+    while offset + 8 <= len(head):  # top-level box headers only: the moov itself may be longer
+        size, kind = struct.unpack_from(">I4s", head, offset)
+        if kind == b"moov":
+            return True
+        if kind == b"mdat":
+            return False
+        if size == 1 and offset + 16 <= len(head):
+            size = struct.unpack_from(">Q", head, offset + 8)[0]
+        if size < 8:
+            return False
+        offset += size
     return False
 
 
@@ -432,6 +437,19 @@ class _Watcher:
             self.done.append((path, duration))
             if self.on_segment:
                 self.on_segment(Segment(self.track, len(self.done) - 1, path, duration, self.init))
+
+
+def _read_head(pipe, deadline):
+    """The first ``HEAD_BYTES`` of ``pipe`` (fewer at its end), read within ``deadline``."""
+    head = b""
+    while len(head) < HEAD_BYTES:
+        if time.monotonic() > deadline:
+            raise FFmpegFailed("the source did not deliver its first bytes in time", timed_out=True)
+        block = pipe.read(HEAD_BYTES - len(head))
+        if not block:
+            break
+        head += block
+    return head
 
 
 class _Prefixed:
