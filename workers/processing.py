@@ -46,7 +46,6 @@ from workers.media.ffmpeg import FFmpegFailed
 from workers.media.pipeline import check_length, inspect, job_timeout, limits_from
 from workers.media.probe import AUDIO as AUDIO_PATH
 from workers.media.probe import COPY, MediaInfo, MediaRejected, plan_for
-from workers.media.transcode import input_format
 from workers.publishing import PartWriter, Superseded
 
 log = logging.getLogger(__name__)
@@ -199,9 +198,6 @@ def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, l
     else:
         files = originals.fetch(storage, sources, workdir)
         infos, path, reasons = inspect([files[s[0]].path for s in sources], limits)
-    if path == COPY and any(input_format(i) == "mpegts" and i.audio_codec == "aac" for i in infos):
-        # ffmpeg's HLS muxer refuses ADTS AAC copied out of MPEG-TS: the sound is encoded instead
-        path, reasons = AUDIO_PATH, [*reasons, "AAC in MPEG-TS"]
     total = sum(info.duration for info in infos)
     update_own(recording_id, token, duration=total, media_info={
         "path": path, "reasons": reasons, "duration": total, "sources": [info.to_json() for info in infos],
