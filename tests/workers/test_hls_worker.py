@@ -18,6 +18,10 @@ from portal.services import recordings as recording_service
 from tests.films import group_with_session, small_parts, upload_clips
 from workers.queues import FIRST, HEAVY, get_queue
 
+# The worker's SQL is the same on both databases; the two runs that race parts to `ready`
+# (copy and encode) run on both, the others on SQLite only, to keep the suite short.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def uploaded(app, factory, tmp_path):
@@ -85,6 +89,7 @@ def test_the_encode_path_runs_in_chunk_jobs_and_keeps_every_frame(app, uploaded,
     assert len({(s.track, s.part, s.idx) for s in segments}) == len(segments)
 
 
+@sqlite_only
 def test_a_chunk_that_fails_once_is_retried_alone(app, uploaded, run_jobs, monkeypatch):
     from workers.media import segmenting
 
@@ -104,6 +109,7 @@ def test_a_chunk_that_fails_once_is_retried_alone(app, uploaded, run_jobs, monke
     assert sorted(p.attempts for p in parts) == [1] * (len(parts) - 1) + [2]  # that chunk alone, again
 
 
+@sqlite_only
 def test_the_reconciler_requeues_a_lost_chunk(app, uploaded, run_jobs, redis_server):
     from workers import chunks
 
@@ -129,6 +135,7 @@ def test_the_reconciler_requeues_a_lost_chunk(app, uploaded, run_jobs, redis_ser
     assert len({(s.track, s.part, s.idx) for s in segments}) == len(segments)
 
 
+@sqlite_only
 def test_migrate_hls_converts_an_mp4_film_and_drops_the_old_output_after_the_switch(app, factory, run_jobs, tmp_path):
     from tests.films import ready_film
     from tests.workers import clips
@@ -157,6 +164,7 @@ def test_migrate_hls_converts_an_mp4_film_and_drops_the_old_output_after_the_swi
     assert "Queued 0 films" in runner.invoke(args=["media", "migrate-hls"]).output  # nothing left to do
 
 
+@sqlite_only
 def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_bytes(
         app, factory, tmp_path, s3_server, run_jobs, monkeypatch):
     import hashlib
@@ -181,6 +189,7 @@ def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_byte
     assert digests == expected
 
 
+@sqlite_only
 def test_a_camera_mpeg_ts_file_with_aac_sound_is_copied(app, uploaded, run_jobs):
     recording_id = uploaded("h264_aac_ts")
     run_jobs()
@@ -188,3 +197,21 @@ def test_a_camera_mpeg_ts_file_with_aac_sound_is_copied(app, uploaded, run_jobs)
     assert rec.status == "ready" and rec.media_info["path"] == "copy"
     assert [(p.track, p.part) for p in parts] == [("audio", 0), ("video", 0)]
     assert abs(rec.playable_seconds - 3.0) < 0.3
+
+
+@sqlite_only
+def test_a_chunk_that_keeps_failing_fails_the_film_with_its_reason(app, uploaded, run_jobs, monkeypatch):
+    from workers.media import segmenting
+    from workers.media.ffmpeg import FFmpegFailed
+
+    def broken(*_args, **_kwargs):
+        raise FFmpegFailed("ffmpeg timed out after 60s", timed_out=True)
+
+    monkeypatch.setattr(segmenting, "encode_video_chunk", broken)
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "failed" and rec.reason_code == "timeout" and recording_service.reason_text("timeout")
+    assert {(p.status, p.attempts) for p in parts if p.track == "video"} >= {("failed", 4)}
+    with app.app_context():
+        assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.failed")).all()) == 1
