@@ -172,7 +172,8 @@ def segment_length(seconds):
 
 def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=None):
     """Encode the pictures of ``src`` in [start, end) (file seconds; ``end`` None: to the end) to
-    720p H.264 fMP4 segments in ``outdir`` (created if needed), video only.
+    720p H.264 fMP4 segments in ``outdir``, video only. ``outdir`` is the chunk's own folder
+    (created if needed; what an earlier attempt left there is removed first).
 
     ``start`` must be a keyframe time from ``keyframes`` (or 0) and ``end`` the next chunk's
     start, so the chunks of a file hold each source picture exactly once. ``offset`` is where
@@ -278,7 +279,8 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
     this thread, in order, while ffmpeg goes on); an exception from it stops ffmpeg.
 
     A single track writes into ``outdir`` and returns (init path, [(segment path, seconds),
-    ...]); a tuple writes into ``outdir/<track>`` and returns {track: (init, segments)}.
+    ...]); a tuple writes into ``outdir/<track>`` and returns {track: (init, segments)}. Use one
+    ``outdir`` per part: what an earlier attempt left there is removed first.
     :raise FFmpegFailed: when ffmpeg fails or ``timeout`` (seconds) passes.
     """
     tracks = (track,) if isinstance(track, str) else tuple(track)
