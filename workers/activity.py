@@ -211,8 +211,11 @@ def enqueue_analysis(recording_id):
         log.warning("recording %s: its activity track could not be queued", recording_id, exc_info=True)
 
 
-def _inputs(recording, storage):
-    """Where ffmpeg reads the film's audio: the published MP4, else the original files in order."""
+def _inputs(recording, storage, workdir):
+    """Where ffmpeg reads the film's audio: an HLS film's published audio track (one fragmented
+    MP4 per part, written to ``workdir``), a legacy film's MP4, else the original files in order."""
+    if recording.output_kind == "hls" and recording.output_prefix:
+        return _hls_audio_files(recording, workdir)
     if recording.output_kind == "mp4" and recording.output_prefix:
         keys = [f"{recording.output_prefix}/video.mp4"]
     else:
@@ -220,6 +223,27 @@ def _inputs(recording, storage):
     if isinstance(storage, LocalStorage):
         return [str(storage.path(key)) for key in keys]
     return [storage.worker_url(key, 6 * 3600) for key in keys]  # ffmpeg streams it: no copy on disk
+
+
+def _hls_audio_files(recording, workdir):
+    """The published audio segments of an HLS film, one fragmented MP4 per part in timeline order
+    (the analysis counts samples, so the parts' places on the timeline need no care here)."""
+    from portal.models.media import AUDIO, FilmSegment
+    from portal.services.hls import run_of
+    from workers.publishing import fragment_file
+
+    rows = db.session.scalars(db.select(FilmSegment).where(
+        FilmSegment.recording_id == recording.id, FilmSegment.run == run_of(recording), FilmSegment.track == AUDIO)
+        .order_by(FilmSegment.part, FilmSegment.idx)).all()
+    by_part = {}
+    for row in rows:
+        by_part.setdefault(row.part, []).append(row)
+    files = []
+    for number, part_rows in sorted(by_part.items()):
+        path = os.path.join(workdir, f"audio-{number:04d}.mp4")
+        fragment_file(recording.output_prefix, part_rows, path)
+        files.append(path)
+    return files
 
 
 def _record_error(recording_id, prefix, error, label):
@@ -266,20 +290,26 @@ def analyse_recording(recording_id):
         log.info("job %s: recording %s is not a ready film; no activity track", label, recording_id)
         return "skipped"
     storage = get_storage()
-    prefix, inputs = recording.output_prefix, _inputs(recording, storage)
-    if not inputs or (recording.originals_deleted_at and recording.output_kind != "mp4"):
+    prefix = recording.output_prefix
+    if recording.originals_deleted_at and recording.output_kind not in ("mp4", "hls"):
         log.info("job %s: recording %s has no audio to read", label, recording_id)
         return "skipped"
     settings = (app.config["SILENCE_SKIP_SECONDS"], app.config["BREAK_MIN_SECONDS"], app.config["BREAK_MAX_SECONDS"])
-    db.session.remove()  # never hold a database session across ffmpeg
     started = time.monotonic()
-    try:
-        track = analyse(inputs, timeout=1700)
-    except Exception as error:
-        _record_error(recording_id, prefix, error, label)
-        if "matches no streams" in str(error):  # a film without sound: nothing to retry
+    with tempfile.TemporaryDirectory(prefix=f"activity-{recording_id}-",
+                                     dir=app.config.get("WORKER_TMP_DIR")) as workdir:
+        inputs = _inputs(recording, storage, workdir)
+        db.session.remove()  # never hold a database session across ffmpeg
+        if not inputs:
+            _record_error(recording_id, prefix, "the film has no sound", label)
             return "no_audio"
-        raise  # so RQ retries it (or records the failure)
+        try:
+            track = analyse(inputs, timeout=1700)
+        except Exception as error:
+            _record_error(recording_id, prefix, error, label)
+            if "matches no streams" in str(error):  # a film without sound: nothing to retry
+                return "no_audio"
+            raise  # so RQ retries it (or records the failure)
     key = f"{prefix}/{FILE_NAME}"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(track, handle, separators=(",", ":"))

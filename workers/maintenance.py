@@ -97,13 +97,16 @@ class MaintenanceThread(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self):
+        from workers.worker import FORK_LOCK
+
         while not self.stopped.wait(self.tick):
-            run_once(self.app, "reconcile", self.every, reconcile_task)
-            run_once(self.app, "withdrawals", self.every, withdrawal_task)
-            run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
-            run_once(self.app, "remind", REMIND_EVERY, remind_task)
-            run_once(self.app, "retention", SWEEP_EVERY, retention_task)
-            run_once(self.app, "activity", SWEEP_EVERY, activity_task)
+            with FORK_LOCK:  # no work-horse is forked while a task is inside the database driver
+                run_once(self.app, "reconcile", self.every, reconcile_task)
+                run_once(self.app, "withdrawals", self.every, withdrawal_task)
+                run_once(self.app, "sweep", SWEEP_EVERY, sweep_task)
+                run_once(self.app, "remind", REMIND_EVERY, remind_task)
+                run_once(self.app, "retention", SWEEP_EVERY, retention_task)
+                run_once(self.app, "activity", SWEEP_EVERY, activity_task)
 
     def stop(self):
         self.stopped.set()

@@ -1,15 +1,23 @@
 """The RQ worker used by the Procfile: both queues, the scheduler, the app's context."""
 
+import importlib
+import itertools
 import logging
 import os
+import threading
+import time
 
 from rq import SimpleWorker, Worker
 from sqlalchemy import orm as sa_orm
 
 from portal.extensions import db
-from workers.queues import QUEUES, get_queue, redis_connection
+from workers.queues import QUEUES, get_queue, listened, redis_connection
 
 log = logging.getLogger(__name__)
+RESTART_SECONDS = 2
+JOB_MODULES = ("workers.processing", "workers.chunks", "workers.publishing", "workers.quick_checks",
+               "workers.migrate_hls", "workers.mail", "portal.services.recordings", "portal.services.retention",
+               "portal.services.notifications", "portal.services.withdrawal", "portal.services.certification_notices")
 
 
 class AppContextJobs:
@@ -25,8 +33,18 @@ class AppContextJobs:
                 db.session.remove()
 
 
+# Held by the maintenance thread while it works and by the worker while it forks a work-horse:
+# a horse forked while the thread was inside the database driver (SQLite keeps process-wide
+# mutexes) or an import would inherit that lock held and hang at its first query.
+FORK_LOCK = threading.Lock()
+
+
 class AppWorker(AppContextJobs, Worker):
     """Forks a work-horse per job (the Procfile worker)."""
+
+    def fork_work_horse(self, job, queue):
+        with FORK_LOCK:
+            return super().fork_work_horse(job, queue)
 
 
 class AppSimpleWorker(AppContextJobs, SimpleWorker):
@@ -34,7 +52,7 @@ class AppSimpleWorker(AppContextJobs, SimpleWorker):
 
 
 def make_worker(app, queues=QUEUES, name=None, simple=False):
-    """A worker bound to ``app`` listening on ``queues`` (heavy first)."""
+    """A worker bound to ``app`` listening on ``queues`` (the first chunks, then heavy, then light)."""
     worker_class = AppSimpleWorker if simple else AppWorker
     worker_class.flask_app = app
     with app.app_context():
@@ -46,7 +64,12 @@ def make_worker(app, queues=QUEUES, name=None, simple=False):
             # SQLAlchemy's configure lock while a work-horse is forked: the horse would inherit it
             # held and hang at its first query until the job's timeout.
             sa_orm.configure_mappers()
-        return worker_class([get_queue(q) for q in queues], connection=redis_connection(), name=name)
+            # Import every job's module now, for the same reason: the maintenance thread imports
+            # some of them lazily (the reconciler queues chunk jobs), and a horse forked while it
+            # held a module's import lock would hang at its own first import of that module.
+            for module in JOB_MODULES:
+                importlib.import_module(module)
+        return worker_class([get_queue(q) for q in listened(queues)], connection=redis_connection(), name=name)
 
 
 def run_worker(app, queues=QUEUES, burst=False, name=None):
@@ -61,7 +84,15 @@ def run_worker(app, queues=QUEUES, burst=False, name=None):
         maintenance.start()
     try:
         with app.app_context():
-            return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+            for restart in itertools.count(1):
+                worked = worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+                if burst or worker._stop_requested:
+                    return worked
+                # RQ quits its loop on an error it does not handle, e.g. Redis closing the
+                # connection just as a short chunk job ended: listen again once Redis is back.
+                log.warning("worker %s stopped without being asked; listening again", worker.name)
+                time.sleep(RESTART_SECONDS)
+                worker = make_worker(app, queues, name=f"{name}-{restart}" if name else None)
     finally:
         if maintenance:
             maintenance.stop()

@@ -41,7 +41,7 @@ def clip(tmp_path_factory):
 
 
 @pytest.fixture
-def film(app, factory, clip, run_jobs):
+def film(app, factory, clip, run_jobs, tmp_path):
     """A group whose first session's film was uploaded and processed for real."""
     ids = group_with_session(app, factory)
     api = ApiClient(app, ids["emails"]["uploader"])
