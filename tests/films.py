@@ -149,3 +149,19 @@ def add_activity(app, recording_id, speech, proposed_break=None):
                               "proposed_break": list(proposed_break) if proposed_break else None, "break": None}
         db.session.commit()
     return key
+
+
+def as_mp4(app, recording_id, folder):
+    """Republish a processed (HLS) film as one ``video.mp4``, as films published before issue 19
+    are: the joined video segments, ``output_kind = "mp4"``. For the tests of legacy playback."""
+    from portal.models import Recording
+    from portal.services.hls import run_of
+    from portal.services.storage import get_storage
+    from workers.publishing import joined_video
+
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        video = joined_video(rec.id, run_of(rec), rec.output_prefix, str(folder), rec.duration)
+        get_storage().upload_from(video, f"{rec.output_prefix}/video.mp4", "video/mp4")
+        rec.output_kind = "mp4"
+        db.session.commit()
