@@ -29,7 +29,8 @@ def remove_role(app, film):
 
 def test_playback_stops_after_consent_is_withdrawn_or_the_role_removed(page, app, film, monkeypatch):
     app.config["MEDIA_URL_TTL"] = TTL
-    # small film answers, so Chromium plays from many range requests, each one checked
+    # many small answers, each one checked: an HLS film's segments (and, for a film published as MP4,
+    # small range answers)
     monkeypatch.setattr(storage_routes, "FILM_RANGE_MAX_BYTES", 64 * 1024)
     parts = []
     page.on("response", lambda r: parts.append(r.status) if "/storage/object" in r.url else None)
@@ -38,7 +39,7 @@ def test_playback_stops_after_consent_is_withdrawn_or_the_role_removed(page, app
         open_player(page, film, "supervisor")
         page.get_by_role("button", name="Spela upp").click()
         wait_for_time(page, 1)
-        assert parts.count(206) > 2
+        assert sum(status in (200, 206) for status in parts) > 2
         with app.app_context():
             end_right(app, film)
             db.session.commit()
