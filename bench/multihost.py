@@ -1,0 +1,349 @@
+"""Several hosts, for real: the portal deployed as separate hosts joined only by a network, one
+long film processed across two worker hosts, one of them cut off in the middle of its work.
+
+    .venv/bin/python bench/multihost.py [--minutes 6] [--cut link|kill|none] [--cut-at 0.3]
+
+Needs root (network namespaces). Builds a bridge and four hosts, each a network namespace with its
+own address on 10.219.19.0/24 (bench/multihost/netns.py):
+
+    fp-services  .10  PostgreSQL (its own initdb), Redis (append-only), SeaweedFS's S3 gateway
+    fp-web       .20  gunicorn (PORTAL_ENV=production), migrations run from here
+    fp-worker1   .31  the Procfile's `worker` (heavy, light) and `quick` (light)
+    fp-worker2   .32  the same
+    root ns      .1   the client: the leader's API upload, and the operator reading the figures
+
+then makes an organisation, its people and a group (bench/multihost/world.py, on the web host),
+issues the leader an API token (`flask portal create-token`), uploads a generated HEVC 1080p film
+(cached under --cache) through the resumable upload API over the network, and follows it until
+it is ready. With ``--cut`` it cuts off the worker host busy with the film once the film's
+progress passes ``--cut-at``: ``link`` pulls the host's cable (its eth0 goes down, its
+processes live on), ``kill`` SIGKILLs every process on it. It then checks that the film ends
+ready with nothing lost (every frame and second of the source in the output, every published
+object in the store, one ``recording.ready``), prints a markdown table of the figures and
+tears everything down (processes, namespaces, bridge, data), also on Ctrl-C or an error; a run
+after one that died cleans up its leftovers first. Logs stay in --logs.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "multihost"))
+
+import client  # noqa: E402
+import film  # noqa: E402
+import hosts  # noqa: E402
+import netns  # noqa: E402
+
+PASSWORD = "multihost correct horse battery"  # noqa: S105 - throwaway users of a throwaway database
+WORKDIR = Path("/tmp/fp-multihost")  # noqa: S108 - removed at exit and at the next start
+MiB = 1024 * 1024
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=6, help="length of the generated film (default 6)")
+    parser.add_argument("--cut", choices=("link", "kill", "none"), default="link",
+                        help="how the busy worker host is cut off (default link)")
+    parser.add_argument("--cut-at", type=float, default=0.3, help="film progress at which to cut (0-1)")
+    parser.add_argument("--stale-seconds", type=int, default=30,
+                        help="PROCESSING_STALE_SECONDS of every host (default 30; production 180)")
+    parser.add_argument("--reconcile-seconds", type=int, default=10,
+                        help="RECONCILE_SECONDS of every host (default 10; production 60)")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds the film may take to be ready")
+    parser.add_argument("--cache", default="/var/tmp/fp-multihost-cache",  # noqa: S108 - root's bench cache
+                        help="where generated films are kept")
+    parser.add_argument("--logs", default="/tmp/fp-multihost-logs",  # noqa: S108 - kept for reading
+                        help="every process's log, kept after the run (emptied at the start)")
+    parser.add_argument("--json", help="also write the figures to this file")
+    return parser.parse_args(argv)
+
+
+def say(message):
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def clean_slate(logs):
+    """Whatever an earlier run left: namespaces (and their processes), bridge, data, sockets."""
+    netns.destroy(kill_pids)
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    for sock in hosts.weed_sockets():
+        sock.unlink(missing_ok=True)
+    shutil.rmtree(logs, ignore_errors=True)
+    Path(logs).mkdir(parents=True)
+    WORKDIR.mkdir(mode=0o755)
+
+
+def deploy(args):
+    """Every host up; returns the deployment, the world's ids and the leader's token."""
+    deployment = hosts.Deployment(WORKDIR, args.logs, args.stale_seconds, args.reconcile_seconds)
+    netns.create()
+    say(f"hosts: {', '.join(f'{h} {a}' for h, a in netns.HOSTS.items())}; client {netns.CLIENT_IP}")
+    deployment.start_postgres()
+    deployment.start_redis()
+    deployment.start_seaweedfs()
+    say("fp-services: PostgreSQL, Redis and SeaweedFS's S3 gateway answer")
+    deployment.migrate()
+    web_env = deployment.app_env("fp-web")
+    world = json.loads(hosts.run_on("fp-web", [hosts.VENV / "python", "bench/multihost/world.py", PASSWORD],
+                                    web_env).strip().splitlines()[-1])
+    token = hosts.run_on("fp-web", [hosts.VENV / "flask", "--app", "app", "portal", "create-token", "--email",
+                                    world["leader"], "--name", "multihost"], web_env).strip().splitlines()[-1]
+    deployment.start_web()
+    for worker in hosts.WORKERS:
+        deployment.start_workers(worker)
+    hosts.wait_for(lambda: len(registered_hosts(web_env["REDIS_URL"])) == len(hosts.WORKERS),
+                   "the workers' registration in Redis", deployment, timeout=90)
+    say(f"fp-web: gunicorn on {web_env['PUBLIC_URL']}; workers on {', '.join(hosts.WORKERS)}")
+    return deployment, world, token, web_env
+
+
+def registered_hosts(redis_url):
+    from redis import Redis
+    from rq import Worker
+
+    return {w.hostname for w in Worker.all(connection=Redis.from_url(redis_url))}
+
+
+def cut_off(deployment, host, mode):
+    """Cut ``host`` off the network (``link``) or kill every process on it (``kill``)."""
+    if mode == "link":
+        netns.cut(host)
+    else:
+        for proc in deployment.processes_of(host):
+            proc.expected_end = True
+        kill_pids(netns.pids_in(host))
+
+
+def follow(args, deployment, api, db, redis_url, recording_id, uploaded_at):
+    """Poll until the film is ready, cutting a busy worker host off on the way; returns the
+    timeline (seconds after the upload completed)."""
+    timeline = {"cut": None, "cut_host": None, "taken_over": None, "first_playable": None,
+                "processing": None, "ready": None, "busy_seen": {}}
+    playable_column = "playable_seconds" in db.columns("recordings")
+    snapshot = None
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        now = time.monotonic() - uploaded_at
+        state = api.recording(recording_id)
+        row = db.recording(recording_id)
+        if state["status"] in ("failed", "rejected", "deleted"):
+            raise RuntimeError(f"the film ended {state['status']}: {state['reason']} {state.get('reason_text')}")
+        if state["status"] == "processing" and timeline["processing"] is None:
+            timeline["processing"] = now
+        if playable_column and timeline["first_playable"] is None and db.one(
+                "SELECT playable_seconds FROM recordings WHERE id = %s", recording_id)[0]:
+            timeline["first_playable"] = now
+        busy = client.busy_workers(redis_url) if state["status"] == "processing" else {}
+        for host, jobs in busy.items():
+            timeline["busy_seen"].setdefault(host, set()).update(jobs)
+        if (args.cut != "none" and timeline["cut"] is None and state["status"] == "processing"
+                and state["progress"] >= args.cut_at and busy):
+            host = sorted(busy)[0]
+            snapshot = {"job_token": row["job_token"], "parts": db.working_parts(recording_id)}
+            cut_off(deployment, host, args.cut)
+            timeline["cut"], timeline["cut_host"] = now, host
+            timeline["progress_at_cut"] = state["progress"]
+            say(f"cut {host} off ({args.cut}) at progress {state['progress']:.2f}, running {busy[host]}")
+        if snapshot is not None and timeline["taken_over"] is None and taken_over(db, recording_id, row, snapshot):
+            timeline["taken_over"] = now
+            say(f"the cut work is taken over {now - timeline['cut']:.1f}s after the cut")
+        if state["status"] == "ready":
+            timeline["ready"] = now
+            if timeline["first_playable"] is None:
+                timeline["first_playable"] = now  # a film published whole is playable once ready
+            return timeline
+        deployment.check_alive()
+        time.sleep(0.5)
+    raise RuntimeError(f"the film was not ready within {args.timeout}s: {api.recording(recording_id)}")
+
+
+def taken_over(db, recording_id, row, snapshot):
+    """True once the work the cut host held is held by another run: every chunk it had at work
+    has another job token, or (no chunks) the recording has another run's token or is ready."""
+    if snapshot["parts"]:
+        now = {(t, p): token for t, p, _status, _attempts, token, _s, _e in db.parts(recording_id)}
+        return all(now.get(key) not in (None, token) for key, token in snapshot["parts"].items())
+    return row["status"] == "ready" or row["job_token"] not in (None, snapshot["job_token"])
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+STARTED = re.compile(r"heavy: (?!Job OK)(\S+\(.*?\)) \((\S+)\)")
+DONE = re.compile(r"heavy: Job OK \((\S+)\)")
+
+
+def jobs_per_host(deployment):
+    """From each worker host's log, the heavy jobs it started and finished: ``{host: {"started":
+    [description...], "done": n}}`` (RQ logs ``heavy: <description> (<id>)`` and ``Job OK``)."""
+    result = {}
+    for host in hosts.WORKERS:
+        text = ANSI.sub("", deployment.log_path(host, "worker").read_text(errors="replace"))
+        started = STARTED.findall(text)
+        done = set(DONE.findall(text))
+        result[host] = {"started": [d for d, _id in started], "done": sum(1 for _d, i in started if i in done)}
+    return result
+
+
+def verify(db, s3, recording_id, source):
+    """What the finished film holds against its source. :raise AssertionError: on a loss."""
+    row = db.recording(recording_id)
+    assert row["status"] == "ready", row
+    prefix = row["output_prefix"]
+    keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=hosts.BUCKET, Prefix=prefix + "/")
+            for o in page.get("Contents", [])}
+    segments = db.segments(recording_id)
+    run = prefix.rsplit("/", 1)[-1]
+    if segments:
+        have = {key[len(prefix) + 1:] for key in keys}
+        missing = sorted({name for seg in segments for name in seg[4:6]} - have)
+        video = [s for s in segments if s[0] == "video"]
+        out = {"kind": "hls", "segments": len(segments), "missing_objects": missing,
+               "seconds": round(sum(s[3] for s in video), 3), "frames": count_hls_frames(s3, prefix, video)}
+    else:
+        mp4 = [k for k in keys if k.endswith(".mp4")]
+        assert len(mp4) == 1, keys
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": hosts.BUCKET, "Key": mp4[0]}, ExpiresIn=600)
+        counted = film.count(url)
+        audio = film.count(url, "a:0")
+        out = {"kind": "mp4", "missing_objects": [], "frames": counted["frames"], "seconds": counted["seconds"],
+               "audio_seconds": audio["seconds"], "video": f"{counted['codec']} {counted['size']}"}
+    out.update(objects=len(keys), run=run, duration=row["duration"], attempts=row["attempts"],
+               ready_rows=db.audit_count("recording.ready", recording_id),
+               other_runs=sorted(other_runs(s3, prefix) - {run}))
+    out["lost_frames"] = max(0, source["frames"] - out["frames"])
+    out["extra_frames"] = max(0, out["frames"] - source["frames"])  # the encode may repeat the last one
+    out["ok"] = (out["lost_frames"] == 0 and not out["missing_objects"] and out["ready_rows"] == 1
+                 and abs(out["seconds"] - source["seconds"]) < 0.5)
+    return out
+
+
+def other_runs(s3, prefix):
+    """The runs with objects under the recording's ``out/`` folder: this one, and any other run's
+    leftovers (a cut run that uploaded before it lost its claim)."""
+    parent = prefix.rsplit("/", 1)[0] + "/"
+    return {o["Key"][len(parent):].split("/")[0]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=hosts.BUCKET, Prefix=parent)
+            for o in page.get("Contents", [])}
+
+
+def count_hls_frames(s3, prefix, video):
+    """Frames of the published video track: its init segment and every media segment, in order,
+    joined into one fMP4 and counted."""
+    folder = WORKDIR / "verify"
+    folder.mkdir(exist_ok=True)
+    joined = folder / "video.mp4"
+    with open(joined, "wb") as out:
+        inits = []
+        for *_x, name, init in video:
+            if init not in inits:
+                inits.append(init)
+                out.write(s3.get_object(Bucket=hosts.BUCKET, Key=f"{prefix}/{init}")["Body"].read())
+            out.write(s3.get_object(Bucket=hosts.BUCKET, Key=f"{prefix}/{name}")["Body"].read())
+    return film.count(joined)["frames"]
+
+
+def table(args, source, film_path, upload, timeline, per_host, checked):
+    """The figures as a markdown table."""
+    def at(key):
+        value = timeline.get(key)
+        return "–" if value is None else f"{value:.1f} s"
+
+    cut = timeline["cut"]
+    lines = [
+        "| figure | value |", "|---|---|",
+        f"| film | {args.minutes:g} min HEVC {source['size']} {film.FPS} fps, {source['frames']} frames, "
+        f"{os.path.getsize(film_path) / MiB:.0f} MiB |",
+        f"| upload (API + signed PUTs to SeaweedFS) | {upload['seconds']:.1f} s, {upload['mib_s']:.1f} MiB/s |",
+        f"| processing started | {at('processing')} after the upload |",
+        f"| first playable | {at('first_playable')} after the upload |",
+        f"| fully ready | {at('ready')} after the upload |",
+    ]
+    if cut is not None:
+        took = timeline["taken_over"]
+        lines += [
+            f"| cut | {timeline['cut_host']} ({args.cut}) at {cut:.1f} s, progress "
+            f"{timeline['progress_at_cut']:.2f} |",
+            f"| recovery (cut → work taken over by another host) | "
+            f"{'–' if took is None else f'{took - cut:.1f} s'} |",
+            f"| cut → ready | {timeline['ready'] - cut:.1f} s |",
+        ]
+    for host, jobs in per_host.items():
+        lines.append(f"| heavy jobs on {host} | {len(jobs['started'])} started, {jobs['done']} done |")
+    lines += [
+        f"| output ({checked['kind']}) | {checked['frames']} frames of {source['frames']} "
+        f"({checked['lost_frames']} lost, {checked['extra_frames']} extra), "
+        f"{checked['seconds']:.2f} s of {source['seconds']:.2f} s, {checked['objects']} objects, "
+        f"{len(checked['missing_objects'])} missing |",
+        f"| runs | {checked['attempts']} attempts, {checked['ready_rows']} recording.ready, other runs' "
+        f"outputs left: {len(checked['other_runs'])} |",
+        f"| settings | PROCESSING_STALE_SECONDS={args.stale_seconds}, RECONCILE_SECONDS={args.reconcile_seconds} |",
+    ]
+    return "\n".join(lines)
+
+
+def run(args):
+    say(f"film: {args.minutes:g} min HEVC 1080p in {args.cache}")
+    film_path = film.make(args.cache, args.minutes)
+    source = film.count(film_path)
+    clean_slate(args.logs)
+    deployment = None
+    try:
+        deployment, world, token, env = deploy(args)
+        api = client.Api(env["PUBLIC_URL"], token)
+        recording_id, size, seconds = api.upload(world["session"], film_path)
+        uploaded_at = time.monotonic()
+        upload = {"bytes": size, "seconds": seconds, "mib_s": size / MiB / seconds}
+        say(f"uploaded {size / MiB:.0f} MiB in {seconds:.1f}s as recording {recording_id}")
+        db = client.Database(env["DATABASE_URL"])
+        timeline = follow(args, deployment, api, db, env["REDIS_URL"], recording_id, uploaded_at)
+        say(f"ready {timeline['ready']:.1f}s after the upload")
+        if args.cut == "link" and timeline["cut_host"]:
+            netns.mend(timeline["cut_host"])  # the host comes back: its stale run must change nothing
+            time.sleep(args.stale_seconds)
+        checked = verify(db, hosts.s3_client(), recording_id, source)
+        per_host = jobs_per_host(deployment)
+        timeline["busy_seen"] = {h: sorted(j) for h, j in timeline["busy_seen"].items()}
+        print("\n" + table(args, source, film_path, upload, timeline, per_host, checked) + "\n", flush=True)
+        result = {"args": vars(args), "source": source, "upload": upload, "timeline": timeline,
+                  "jobs_per_host": per_host, "output": checked}
+        if args.json:
+            Path(args.json).write_text(json.dumps(result, indent=2, default=str))
+        if not checked["ok"]:
+            raise SystemExit(f"something was lost: {checked}")
+        return result
+    finally:
+        say("tearing down")
+        if deployment is not None:
+            deployment.stop_all()
+        netns.destroy(kill_pids)
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+        for sock in hosts.weed_sockets():
+            sock.unlink(missing_ok=True)
+        say(f"logs kept in {args.logs}")
+
+
+def main():
+    args = parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/multihost.py needs root: it creates network namespaces")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the teardown in `finally`
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
