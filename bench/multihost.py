@@ -120,12 +120,13 @@ def registered_hosts(redis_url):
 
 
 def cut_off(deployment, host, mode):
-    """Cut ``host`` off the network (``link``) or kill every process on it (``kill``)."""
+    """Cut ``host`` off the network (``link``) or kill every process on it (``kill``). Either
+    way its processes may end from now on (an RQ worker that cannot reach Redis exits)."""
+    for proc in deployment.processes_of(host):
+        proc.expected_end = True
     if mode == "link":
         netns.cut(host)
     else:
-        for proc in deployment.processes_of(host):
-            proc.expected_end = True
         kill_pids(netns.pids_in(host))
 
 
