@@ -56,6 +56,10 @@ def parse_args(argv=None):
                         help="PROCESSING_STALE_SECONDS of every host (default 30; production 180)")
     parser.add_argument("--reconcile-seconds", type=int, default=10,
                         help="RECONCILE_SECONDS of every host (default 10; production 60)")
+    parser.add_argument("--chunk-seconds", type=int,
+                        help="MEDIA_CHUNK_SECONDS of every host (default: the app's, 120)")
+    parser.add_argument("--first-chunk-seconds", type=int,
+                        help="MEDIA_FIRST_CHUNK_SECONDS of every host (default: the app's, 10)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds the film may take to be ready")
     parser.add_argument("--cache", default="/var/tmp/fp-multihost-cache",  # noqa: S108 - root's bench cache
                         help="where generated films are kept")
@@ -88,9 +92,16 @@ def clean_slate(logs):
     WORKDIR.mkdir(mode=0o755)
 
 
+def settings(args):
+    """The environment variables the run sets on every app host (besides where the services are)."""
+    chosen = {"PROCESSING_STALE_SECONDS": args.stale_seconds, "RECONCILE_SECONDS": args.reconcile_seconds,
+              "MEDIA_CHUNK_SECONDS": args.chunk_seconds, "MEDIA_FIRST_CHUNK_SECONDS": args.first_chunk_seconds}
+    return {name: str(value) for name, value in chosen.items() if value is not None}
+
+
 def deploy(args):
     """Every host up; returns the deployment, the world's ids and the leader's token."""
-    deployment = hosts.Deployment(WORKDIR, args.logs, args.stale_seconds, args.reconcile_seconds)
+    deployment = hosts.Deployment(WORKDIR, args.logs, settings(args))
     netns.create()
     say(f"hosts: {', '.join(f'{h} {a}' for h, a in netns.HOSTS.items())}; client {netns.CLIENT_IP}")
     deployment.start_postgres()
@@ -130,12 +141,14 @@ def cut_off(deployment, host, mode):
         kill_pids(netns.pids_in(host))
 
 
+PART_JOB = re.compile(r"^encode-part-(\d+)$")
+
+
 def follow(args, deployment, api, db, redis_url, recording_id, uploaded_at):
     """Poll until the film is ready, cutting a busy worker host off on the way; returns the
     timeline (seconds after the upload completed)."""
-    timeline = {"cut": None, "cut_host": None, "taken_over": None, "first_playable": None,
-                "processing": None, "ready": None, "busy_seen": {}}
-    playable_column = "playable_seconds" in db.columns("recordings")
+    timeline = {"cut": None, "cut_host": None, "cut_jobs": [], "taken_over": None, "first_playable": None,
+                "processing": None, "ready": None}
     snapshot = None
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
@@ -146,21 +159,13 @@ def follow(args, deployment, api, db, redis_url, recording_id, uploaded_at):
             raise RuntimeError(f"the film ended {state['status']}: {state['reason']} {state.get('reason_text')}")
         if state["status"] == "processing" and timeline["processing"] is None:
             timeline["processing"] = now
-        if playable_column and timeline["first_playable"] is None and db.one(
-                "SELECT playable_seconds FROM recordings WHERE id = %s", recording_id)[0]:
+        if timeline["first_playable"] is None and (row["playable_seconds"] or 0) > 0:
             timeline["first_playable"] = now
-        busy = client.busy_workers(redis_url) if state["status"] == "processing" else {}
-        for host, jobs in busy.items():
-            timeline["busy_seen"].setdefault(host, set()).update(jobs)
-        if (args.cut != "none" and timeline["cut"] is None and state["status"] == "processing"
-                and state["progress"] >= args.cut_at and busy):
-            host = sorted(busy)[0]
-            snapshot = {"job_token": row["job_token"], "parts": db.working_parts(recording_id)}
-            cut_off(deployment, host, args.cut)
-            timeline["cut"], timeline["cut_host"] = now, host
-            timeline["progress_at_cut"] = state["progress"]
-            say(f"cut {host} off ({args.cut}) at progress {state['progress']:.2f}, running {busy[host]}")
-        if snapshot is not None and timeline["taken_over"] is None and taken_over(db, recording_id, row, snapshot):
+            say(f"first playable {now:.1f}s after the upload ({row['playable_seconds']:.0f} s of film)")
+        if args.cut != "none" and timeline["cut"] is None and state["status"] == "processing" \
+                and state["progress"] >= args.cut_at:
+            snapshot = maybe_cut(args, deployment, db, redis_url, row, state, timeline, now)
+        if snapshot is not None and timeline["taken_over"] is None and taken_over(db, row, snapshot):
             timeline["taken_over"] = now
             say(f"the cut work is taken over {now - timeline['cut']:.1f}s after the cut")
         if state["status"] == "ready":
@@ -173,29 +178,50 @@ def follow(args, deployment, api, db, redis_url, recording_id, uploaded_at):
     raise RuntimeError(f"the film was not ready within {args.timeout}s: {api.recording(recording_id)}")
 
 
-def taken_over(db, recording_id, row, snapshot):
-    """True once the work the cut host held is held by another run: every chunk it had at work
-    has another job token, or (no chunks) the recording has another run's token or is ready."""
+def maybe_cut(args, deployment, db, redis_url, row, state, timeline, now):
+    """Cut off a worker host that is in the middle of a job of the film (running for 3 s at
+    least); returns what it held (the recording's run token, its chunks' tokens), or None when
+    no host is mid-job right now."""
+    busy = {host: jobs for host, jobs in client.busy_workers(redis_url).items()
+            if any(running >= 3 for _id, _d, running in jobs)}
+    if not busy:
+        return None
+    host = sorted(busy)[0]
+    part_ids = [int(m.group(1)) for job_id, _d, _r in busy[host] if (m := PART_JOB.match(job_id))]
+    snapshot = {"job_token": row["job_token"], "parts": db.part_tokens(part_ids)}
+    cut_off(deployment, host, args.cut)
+    timeline.update(cut=now, cut_host=host, progress_at_cut=state["progress"],
+                    cut_jobs=[description for _id, description, _r in busy[host]])
+    say(f"cut {host} off ({args.cut}) at progress {state['progress']:.2f}, mid-job: {timeline['cut_jobs']}")
+    return snapshot
+
+
+def taken_over(db, row, snapshot):
+    """True once the work the cut host held is held by another job: every chunk it had has
+    another job token, or (a film processed whole) the recording has another run's token."""
     if snapshot["parts"]:
-        now = {(t, p): token for t, p, _status, _attempts, token, _s, _e in db.parts(recording_id)}
-        return all(now.get(key) not in (None, token) for key, token in snapshot["parts"].items())
+        now = db.part_tokens(snapshot["parts"])
+        return all(now.get(pid) not in (None, token) for pid, token in snapshot["parts"].items())
     return row["status"] == "ready" or row["job_token"] not in (None, snapshot["job_token"])
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-STARTED = re.compile(r"heavy: (?!Job OK)(\S+\(.*?\)) \((\S+)\)")
-DONE = re.compile(r"heavy: Job OK \((\S+)\)")
+STARTED = re.compile(r"(?:first|heavy): (?!Job OK)(\S+\(.*?\)) \((\S+)\)")
+DONE = re.compile(r"(?:first|heavy): Job OK \((\S+)\)")
+PART_DONE = re.compile(r"film part (\d+) \((\w+) #(\d+) of recording (\d+)\) is done")
 
 
 def jobs_per_host(deployment):
-    """From each worker host's log, the heavy jobs it started and finished: ``{host: {"started":
-    [description...], "done": n}}`` (RQ logs ``heavy: <description> (<id>)`` and ``Job OK``)."""
+    """From each worker host's log, the encode jobs it started and finished and the film parts it
+    made: ``{host: {"started": [description...], "done": n, "parts": ["video #0", ...]}}`` (RQ logs
+    ``<queue>: <description> (<id>)`` and ``Job OK (<id>)``; a chunk job logs its part done)."""
     result = {}
     for host in hosts.WORKERS:
         text = ANSI.sub("", deployment.log_path(host, "worker").read_text(errors="replace"))
         started = STARTED.findall(text)
         done = set(DONE.findall(text))
-        result[host] = {"started": [d for d, _id in started], "done": sum(1 for _d, i in started if i in done)}
+        result[host] = {"started": [d for d, _id in started], "done": sum(1 for _d, i in started if i in done),
+                        "parts": [f"{track} #{number}" for _id, track, number, _rec in PART_DONE.findall(text)]}
     return result
 
 
@@ -204,24 +230,27 @@ def verify(db, s3, recording_id, source):
     row = db.recording(recording_id)
     assert row["status"] == "ready", row
     prefix = row["output_prefix"]
-    keys = {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=hosts.BUCKET, Prefix=prefix + "/")
-            for o in page.get("Contents", [])}
-    segments = db.segments(recording_id)
     run = prefix.rsplit("/", 1)[-1]
+    keys = {o["Key"][len(prefix) + 1:] for page in s3.get_paginator("list_objects_v2").paginate(
+        Bucket=hosts.BUCKET, Prefix=prefix + "/") for o in page.get("Contents", [])}
+    segments = db.segments(recording_id, run)
     if segments:
-        have = {key[len(prefix) + 1:] for key in keys}
-        missing = sorted({name for seg in segments for name in seg[4:6]} - have)
-        video = [s for s in segments if s[0] == "video"]
+        missing = sorted({name for seg in segments for name in seg[4:6]} - keys)
+        video = [seg for seg in segments if seg[0] == "video"]
+        audio = [seg for seg in segments if seg[0] == "audio"]
         out = {"kind": "hls", "segments": len(segments), "missing_objects": missing,
-               "seconds": round(sum(s[3] for s in video), 3), "frames": count_hls_frames(s3, prefix, video)}
+               "seconds": round(sum(seg[3] for seg in video), 3),
+               "audio_seconds": round(sum(seg[3] for seg in audio), 3),
+               "frames": 0 if missing else count_hls_frames(s3, prefix, video),
+               "parts": {f"{t} #{p}": status for t, p, status, _a in db.parts(recording_id, run).values()}}
     else:
         mp4 = [k for k in keys if k.endswith(".mp4")]
         assert len(mp4) == 1, keys
-        url = s3.generate_presigned_url("get_object", Params={"Bucket": hosts.BUCKET, "Key": mp4[0]}, ExpiresIn=600)
+        url = s3.generate_presigned_url("get_object", Params={"Bucket": hosts.BUCKET, "Key": f"{prefix}/{mp4[0]}"},
+                                        ExpiresIn=600)
         counted = film.count(url)
-        audio = film.count(url, "a:0")
         out = {"kind": "mp4", "missing_objects": [], "frames": counted["frames"], "seconds": counted["seconds"],
-               "audio_seconds": audio["seconds"], "video": f"{counted['codec']} {counted['size']}"}
+               "audio_seconds": film.count(url, "a:0")["seconds"], "video": f"{counted['codec']} {counted['size']}"}
     out.update(objects=len(keys), run=run, duration=row["duration"], attempts=row["attempts"],
                ready_rows=db.audit_count("recording.ready", recording_id),
                other_runs=sorted(other_runs(s3, prefix) - {run}))
@@ -242,19 +271,24 @@ def other_runs(s3, prefix):
 
 
 def count_hls_frames(s3, prefix, video):
-    """Frames of the published video track: its init segment and every media segment, in order,
-    joined into one fMP4 and counted."""
+    """Frames of the published video track, part by part: each part's init segment and media
+    segments joined into one fMP4 and its packets counted."""
     folder = WORKDIR / "verify"
     folder.mkdir(exist_ok=True)
-    joined = folder / "video.mp4"
-    with open(joined, "wb") as out:
-        inits = []
-        for *_x, name, init in video:
-            if init not in inits:
-                inits.append(init)
-                out.write(s3.get_object(Bucket=hosts.BUCKET, Key=f"{prefix}/{init}")["Body"].read())
-            out.write(s3.get_object(Bucket=hosts.BUCKET, Key=f"{prefix}/{name}")["Body"].read())
-    return film.count(joined)["frames"]
+    total = 0
+    for number in sorted({seg[1] for seg in video}):
+        joined = folder / f"video-{number}.mp4"
+        with open(joined, "wb") as out:
+            written = set()
+            for _t, part, _i, _d, name, init in video:
+                if part != number:
+                    continue
+                for key in ([init] if init not in written else []) + [name]:
+                    out.write(s3.get_object(Bucket=hosts.BUCKET, Key=f"{prefix}/{key}")["Body"].read())
+                written.add(init)
+        total += film.count(joined)["frames"]
+        joined.unlink()
+    return total
 
 
 def table(args, source, film_path, upload, timeline, per_host, checked):
@@ -283,7 +317,8 @@ def table(args, source, film_path, upload, timeline, per_host, checked):
             f"| cut → ready | {timeline['ready'] - cut:.1f} s |",
         ]
     for host, jobs in per_host.items():
-        lines.append(f"| heavy jobs on {host} | {len(jobs['started'])} started, {jobs['done']} done |")
+        parts = f"; parts made: {', '.join(jobs['parts'])}" if jobs["parts"] else ""
+        lines.append(f"| encode jobs on {host} | {len(jobs['started'])} started, {jobs['done']} done{parts} |")
     lines += [
         f"| output ({checked['kind']}) | {checked['frames']} frames of {source['frames']} "
         f"({checked['lost_frames']} lost, {checked['extra_frames']} extra), "
@@ -291,7 +326,7 @@ def table(args, source, film_path, upload, timeline, per_host, checked):
         f"{len(checked['missing_objects'])} missing |",
         f"| runs | {checked['attempts']} attempts, {checked['ready_rows']} recording.ready, other runs' "
         f"outputs left: {len(checked['other_runs'])} |",
-        f"| settings | PROCESSING_STALE_SECONDS={args.stale_seconds}, RECONCILE_SECONDS={args.reconcile_seconds} |",
+        f"| settings | {', '.join(f'{k}={v}' for k, v in settings(args).items())} |",
     ]
     return "\n".join(lines)
 
@@ -317,7 +352,6 @@ def run(args):
             time.sleep(args.stale_seconds)
         checked = verify(db, hosts.s3_client(), recording_id, source)
         per_host = jobs_per_host(deployment)
-        timeline["busy_seen"] = {h: sorted(j) for h, j in timeline["busy_seen"].items()}
         print("\n" + table(args, source, film_path, upload, timeline, per_host, checked) + "\n", flush=True)
         result = {"args": vars(args), "source": source, "upload": upload, "timeline": timeline,
                   "jobs_per_host": per_host, "output": checked}

@@ -56,9 +56,11 @@ class Api:
         return info["recording_id"], size, time.monotonic() - started
 
 
-def busy_workers(redis_url):
-    """``{host: [description of the job it runs], ...}`` for every RQ worker that is busy now, by
-    the host name each worker registered (the harness gives every host its own)."""
+def busy_workers(redis_url, queues=("first", "heavy")):
+    """``{host: [(job id, description, seconds running), ...]}`` for every RQ worker busy now with
+    a job of ``queues``, by the host name each worker registered (every host has its own)."""
+    from datetime import UTC, datetime
+
     from redis import Redis
     from rq import Worker
 
@@ -66,8 +68,11 @@ def busy_workers(redis_url):
     busy = {}
     for worker in Worker.all(connection=connection):
         job = worker.get_current_job()
-        if job is not None:
-            busy.setdefault(worker.hostname, []).append(job.description or job.id)
+        if job is None or job.origin not in queues:
+            continue
+        started = job.started_at.replace(tzinfo=UTC) if job.started_at else datetime.now(UTC)
+        running = (datetime.now(UTC) - started).total_seconds()
+        busy.setdefault(worker.hostname, []).append((job.id, job.description or job.id, running))
     return busy
 
 
@@ -97,30 +102,30 @@ class Database:
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s", table)}
 
     def recording(self, recording_id):
-        row = self.one("SELECT status, job_token, attempts, output_prefix, duration, progress "
-                       "FROM recordings WHERE id = %s", recording_id)
-        return dict(zip(("status", "job_token", "attempts", "output_prefix", "duration", "progress"),
-                        row, strict=True))
+        names = ("status", "job_token", "attempts", "output_prefix", "duration", "progress", "playable_seconds")
+        row = self.one(f"SELECT {', '.join(names)} FROM recordings WHERE id = %s", recording_id)  # noqa: S608
+        return dict(zip(names, row, strict=True))
 
-    def working_parts(self, recording_id):
-        """``{(track, part): job_token}`` of the recording's chunk jobs at work now."""
+    def part_tokens(self, part_ids):
+        """``{part id: job token}`` of the given film parts (chunk jobs)."""
+        if not part_ids:
+            return {}
+        return dict(self.all("SELECT id, job_token FROM film_parts WHERE id = ANY(%s)", list(part_ids)))
+
+    def parts(self, recording_id, run):
+        """``{part id: (track, part, status, attempts)}`` of the run's film parts."""
         if not self.has_table("film_parts"):
             return {}
-        return {(t, p): token for t, p, token in self.all(
-            "SELECT track, part, job_token FROM film_parts WHERE recording_id = %s AND status = 'working'",
-            recording_id)}
+        return {row[0]: row[1:] for row in self.all(
+            "SELECT id, track, part, status, attempts FROM film_parts WHERE recording_id = %s AND run = %s",
+            recording_id, run)}
 
-    def parts(self, recording_id):
-        if not self.has_table("film_parts"):
-            return []
-        return self.all("SELECT track, part, status, attempts, job_token, start, \"end\" FROM film_parts "
-                        "WHERE recording_id = %s ORDER BY track, part", recording_id)
-
-    def segments(self, recording_id):
+    def segments(self, recording_id, run):
+        """The run's published segments: ``(track, part, idx, duration, name, init)``, in order."""
         if not self.has_table("film_segments"):
             return []
         return self.all("SELECT track, part, idx, duration, name, init FROM film_segments "
-                        "WHERE recording_id = %s ORDER BY track, part, idx", recording_id)
+                        "WHERE recording_id = %s AND run = %s ORDER BY track, part, idx", recording_id, run)
 
     def audit_count(self, action, recording_id):
         return self.one("SELECT count(*) FROM audit_events WHERE action = %s AND object_type = 'recording' "

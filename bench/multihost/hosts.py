@@ -51,9 +51,10 @@ def weed_sockets():
 class Deployment:
     """The processes of every host, each in its own process group, with a log file each."""
 
-    def __init__(self, workdir, logdir, stale_seconds, reconcile_seconds):
+    def __init__(self, workdir, logdir, settings):
+        """``settings``: environment variables every app host gets on top of the deployment's."""
         self.workdir, self.logdir = Path(workdir), Path(logdir)
-        self.stale_seconds, self.reconcile_seconds = stale_seconds, reconcile_seconds
+        self.settings = dict(settings)
         self.procs = []  # (host, name, Popen)
 
     # -- processes ---------------------------------------------------------------------------
@@ -102,10 +103,8 @@ class Deployment:
                "S3_BUCKET": BUCKET, "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path",
                "S3_ACCESS_KEY_ID": ACCESS_KEY, "S3_SECRET_ACCESS_KEY": SECRET,
                "PUBLIC_URL": f"http://{WEB_IP}:{WEB_PORT}",
-               "PROCESSING_STALE_SECONDS": str(self.stale_seconds),
-               "RECONCILE_SECONDS": str(self.reconcile_seconds),
                "WORKER_TMP_DIR": str(self.workdir / host / "tmp"),
-               "MEDIA_MIN_DURATION_SECONDS": "30", **extra}
+               "MEDIA_MIN_DURATION_SECONDS": "30", **self.settings, **extra}
         (self.workdir / host / "tmp").mkdir(parents=True, exist_ok=True)
         return env
 
