@@ -117,6 +117,10 @@ class Config:
         # A session film shorter than this is rejected (a test clip, the wrong file).
         self.MEDIA_MIN_DURATION_SECONDS = env_int("MEDIA_MIN_DURATION_SECONDS", 60)
         self.WORKER_TMP_DIR = env_str("WORKER_TMP_DIR")
+        # Films are published as HLS (issue 19); an encode runs in chunk jobs cut at keyframes:
+        # the first one this long (seconds, so the film plays soon), the others this long.
+        self.MEDIA_FIRST_CHUNK_SECONDS = env_int("MEDIA_FIRST_CHUNK_SECONDS", 10)
+        self.MEDIA_CHUNK_SECONDS = env_int("MEDIA_CHUNK_SECONDS", 120)
         # A processing job whose heartbeat is older than this is taken as lost (worker killed,
         # Redis flushed) and re-enqueued by the reconciler, which runs this often.
         self.PROCESSING_STALE_SECONDS = env_int("PROCESSING_STALE_SECONDS", 180)

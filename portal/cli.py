@@ -104,8 +104,9 @@ def worker_command(burst, queues):
 
 
 def init_app(app):
-    """Register the ``portal`` command group."""
+    """Register the ``portal`` and ``media`` command groups."""
     app.cli.add_command(portal_cli)
+    app.cli.add_command(media_cli)
 
 
 @portal_cli.command("retention")
@@ -118,3 +119,19 @@ def retention_command(dry_run):
     click.echo(("Would do: " if dry_run else "Done: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if counts["failed"]:
         raise click.ClickException(f"{counts['failed']} deletions failed; run again to finish them.")
+
+
+media_cli = AppGroup("media", help="Published films.")
+
+
+@media_cli.command("migrate-hls")
+@click.option("--dry-run", is_flag=True, help="Only count the films that would be converted.")
+def migrate_hls_command(dry_run):
+    """Queue the conversion of every ready film still published as one MP4 to HLS (stream copy,
+    on the heavy queue behind new films); each keeps playing as MP4 until its switch."""
+    from workers import migrate_hls
+
+    if dry_run:
+        click.echo(f"{len(migrate_hls.candidates())} films are published as MP4.")
+        return
+    click.echo(f"Queued {migrate_hls.enqueue_all()} films for conversion to HLS.")

@@ -1,12 +1,15 @@
 """RQ jobs that take a recording from ``uploaded`` to ``ready`` (or ``rejected``/``failed``).
 
-The database is the source of truth. A run first *claims* the recording with one conditional
-UPDATE, so a duplicate job (complete sent twice, a re-enqueue after a Redis flush) finds
-nothing to do. While it works it beats a heartbeat; the reconciler re-enqueues recordings
-whose heartbeat stopped (a worker killed with ``kill -9``, Redis flushed). Outputs go under a
-key of the run's own and are published by switching the recording's pointer in one UPDATE
-that only succeeds while the run still holds its claim; the storyboard is drawn after that,
-while the film can already be watched.
+The database is the source of truth. A run first *claims* the recording with one guarded
+transition (``portal.services.recording_state``), so a duplicate job (complete sent twice, a
+re-enqueue after a Redis flush) finds nothing to do. The claim writes the run's output prefix and
+``output_kind = "hls"``: the film is served from the segments published so far while the run
+goes on (``workers.publishing``). While it works the run beats a heartbeat; the reconciler
+re-enqueues recordings whose heartbeat stopped (a worker killed with ``kill -9``, Redis flushed).
+
+A film that can be copied (or needs its sound fixed) is segmented here, file by file, each
+segment published as ffmpeg writes it; a film that must be encoded is planned here and encoded
+in chunk jobs (``workers.chunks``), the last of which makes it ``ready``.
 """
 
 import errno
@@ -24,10 +27,10 @@ from rq import get_current_job
 
 from portal.extensions import db
 from portal.models.base import utcnow
+from portal.models.media import AUDIO, CHUNK_WAITING, CHUNK_WORKING, VIDEO, FilmPart
 from portal.models.recordings import (
     FAILED,
     PROCESSING,
-    READY,
     REJECTED,
     SOURCE_UPLOADED,
     UPLOADED,
@@ -35,17 +38,23 @@ from portal.models.recordings import (
 )
 from portal.services import audit
 from portal.services import recordings as recording_service
-from portal.services.storage import get_storage, object_key
-from workers.media import pictures
+from portal.services.recording_state import part_transition, transition
+from portal.services.storage import get_storage
+from workers import originals, publishing
+from workers.media import segmenting
 from workers.media.ffmpeg import FFmpegFailed
-from workers.media.pipeline import job_timeout, limits_from, process
-from workers.media.probe import MediaRejected, sha256_of
+from workers.media.pipeline import check_length, inspect, job_timeout, limits_from
+from workers.media.probe import AUDIO as AUDIO_PATH
+from workers.media.probe import COPY, MediaInfo, MediaRejected, plan_for
+from workers.publishing import PartWriter, Superseded
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # the first run and three retries
 LOW_SPACE_BYTES = 1024 * 1024  # less free space than this after ffmpeg failed: the disk filled up
+DOWNLOAD_BYTES_PER_SECOND = 20 * 10**6  # a slow store: what the copy path's timeout allows for reading
 recordings = Recording.__table__
+__all__ = ["Superseded"]
 
 
 def stale_after():
@@ -58,49 +67,42 @@ def heartbeat_seconds():
     return max(1.0, min(15.0, current_app.config["PROCESSING_STALE_SECONDS"] / 4))
 
 
-class Superseded(RuntimeError):
-    """This run lost its claim: the recording was deleted or given to another run."""
-
-
 def job_label():
     job = get_current_job()
     return job.id if job else "inline"
 
 
-def claim(recording_id, token, now=None):
-    """Take the recording for this run; True when this run may work on it."""
+def claim(recording_id, token, prefix, now=None):
+    """Take the recording for this run and point its output at ``prefix`` (HLS, nothing
+    playable yet); True when this run may work on it. A run planned into chunk jobs is never
+    taken over here: the reconciler watches its parts."""
     now = now or utcnow()
     stale = now - stale_after()
-    result = db.session.execute(
-        recordings.update()
-        .where(recordings.c.id == recording_id)
-        .where(sa.or_(recordings.c.status == UPLOADED,
-                      sa.and_(recordings.c.status == PROCESSING,
-                              sa.or_(recordings.c.heartbeat_at.is_(None), recordings.c.heartbeat_at < stale))))
-        .values(status=PROCESSING, job_token=token, heartbeat_at=now, processing_started_at=now, progress=0.0,
-                attempts=recordings.c.attempts + 1, reason_code=None, reason_detail=None))
+    values = dict(job_token=token, heartbeat_at=now, processing_started_at=now, progress=0.0,
+                  attempts=recordings.c.attempts + 1, reason_code=None, reason_detail=None,
+                  output_kind="hls", output_prefix=prefix, playable_seconds=0.0, planned_at=None)
+    won = transition(recording_id, PROCESSING, expect=UPLOADED, **values) or transition(
+        recording_id, PROCESSING, expect=PROCESSING, **values,
+        where=[recordings.c.planned_at.is_(None),
+               sa.or_(recordings.c.heartbeat_at.is_(None), recordings.c.heartbeat_at < stale)])
     db.session.commit()
-    return result.rowcount == 1
-
-
-def _owned(recording_id, token):
-    return sa.and_(recordings.c.id == recording_id, recordings.c.job_token == token,
-                   recordings.c.status == PROCESSING)
+    return won
 
 
 def update_own(recording_id, token, **values):
     """Write ``values`` while this run holds the claim. :raise Superseded: when it does not."""
     with db.engine.begin() as conn:
-        result = conn.execute(recordings.update().where(_owned(recording_id, token)).values(**values))
-    if result.rowcount != 1:
+        won = transition(recording_id, PROCESSING, expect=PROCESSING, token=token, conn=conn, **values)
+    if not won:
         raise Superseded(f"recording {recording_id} is no longer held by this run")
 
 
 class Heartbeat:
     """Beats every few seconds in a thread while the run downloads, encodes and uploads."""
 
-    def __init__(self, app, recording_id, token):
+    def __init__(self, app, recording_id, token, beat=None):
         self.app, self.recording_id, self.token = app, recording_id, token
+        self.beat = beat or (lambda: update_own(recording_id, token, heartbeat_at=utcnow()))
         with app.app_context():
             self.every = heartbeat_seconds()
         self.stop = threading.Event()
@@ -111,12 +113,14 @@ class Heartbeat:
         while not self.stop.wait(self.every):
             with self.app.app_context():
                 try:
-                    update_own(self.recording_id, self.token, heartbeat_at=utcnow())
+                    self.beat()
                 except Superseded:
                     self.lost = True
                     return
                 except Exception:  # noqa: BLE001 - a missed beat is retried on the next one
                     log.warning("heartbeat of recording %s failed", self.recording_id, exc_info=True)
+                finally:
+                    db.session.remove()
 
     def __enter__(self):
         self.thread.start()
@@ -128,26 +132,32 @@ class Heartbeat:
 
 
 def process_recording(recording_id):
-    """Probe, make playable, draw pictures and publish one recording (heavy queue)."""
+    """Probe and publish one recording as HLS: copied here, or planned into chunk jobs (heavy queue)."""
     app = current_app._get_current_object()
     label = job_label()
     token = secrets.token_hex(8)
-    if not claim(recording_id, token):
+    recording = db.session.get(Recording, recording_id)
+    if recording is None:
+        return "skipped"
+    previous, prefix = recording.output_prefix, publishing.run_prefix(recording, token)
+    db.session.commit()
+    if not claim(recording_id, token, prefix):
         log.info("job %s: recording %s is not waiting for processing; nothing to do", label, recording_id)
         return "skipped"
-    recording = db.session.get(Recording, recording_id)
+    recording = db.session.get(Recording, recording_id, populate_existing=True)
     sources = [(s.id, s.storage_key, s.size) for s in recording.sources if s.status == SOURCE_UPLOADED]
-    prefix = object_key(recording.organisation_id, "rec", recording.public_id, "out", token)
     limits = limits_from(app.config)
+    checked = _checked_infos(recording.media_info, len(sources))
+    publishing.forget_other_runs(recording, token, previous)
     db.session.remove()  # never hold a database session across long work
     log.info("job %s: processing recording %s (%d files)", label, recording_id, len(sources))
     workdir = tempfile.mkdtemp(prefix=f"rec-{recording_id}-", dir=app.config.get("WORKER_TMP_DIR"))
     try:
         with Heartbeat(app, recording_id, token):
-            result, checksums = _work(app, recording_id, token, sources, workdir, limits, label)
-            _upload_outputs(result, prefix)
-        _publish(recording_id, token, prefix, result, checksums, label)
-        _add_storyboard(recording_id, prefix, result, workdir, label)
+            checksums = _work(app, recording_id, token, prefix, sources, checked, workdir, limits, label)
+        if checksums is None:
+            return "planned"
+        publishing.finish_run(recording_id, token, label, checksums)
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
@@ -155,6 +165,7 @@ def process_recording(recording_id):
         return "rejected"
     except Superseded:
         log.info("job %s: recording %s was taken over; leaving it", label, recording_id)
+        db.session.rollback()
         get_storage().delete_prefix(prefix)
         return "superseded"
     except Exception as error:
@@ -164,88 +175,144 @@ def process_recording(recording_id):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _work(app, recording_id, token, sources, workdir, limits, label):
-    storage = get_storage()
-    paths, checksums = [], {}
-    for index, (source_id, key, size) in enumerate(sources):
-        path = os.path.join(workdir, f"source-{index:03d}")
-        storage.download_to(key, path)
-        if os.path.getsize(path) != size:
-            raise RuntimeError(f"source {source_id} is {os.path.getsize(path)} bytes, expected {size}")
-        checksums[source_id] = sha256_of(path)
-        paths.append(path)
-
-    def progress(fraction):
-        update_own(recording_id, token, progress=round(fraction, 3), heartbeat_at=utcnow())
-
-    # The storyboard (hover previews) comes after publishing: on a remuxed camera film it is most
-    # of the work, and the film can be watched without it.
-    result = process(paths, workdir, limits, progress=progress, storyboard=False)
-    log.info("job %s: recording %s made playable by %s in %s", label, recording_id, result.path, workdir)
-    return result, checksums
-
-
-def _upload_outputs(result, prefix):
-    _upload([(result.video, "video/mp4"), (result.poster, "image/jpeg"), (result.thumbnail, "image/jpeg"),
-             *_storyboard_files(result.sheets, result.vtt)], prefix)
-
-
-def _storyboard_files(sheets, vtt):
-    return [*([(vtt, "text/vtt")] if vtt else []), *[(sheet, "image/jpeg") for sheet in sheets]]
-
-
-def _upload(files, prefix):
-    """Upload ``files`` ((path, content type) pairs) under ``prefix`` by their file names."""
-    storage = get_storage()
-    for path, content_type in files:
-        storage.upload_from(path, f"{prefix}/{os.path.basename(path)}", content_type)
-
-
-def _publish(recording_id, token, prefix, result, checksums, label):
-    """Switch the recording to its new outputs in one transaction, with checksums and audit row
-    (a reader never sees it ``ready`` without its ``recording.ready`` row)."""
-    from portal.models.recordings import SourceFile
-
-    published = db.session.execute(recordings.update().where(_owned(recording_id, token)).values(
-        status=READY, output_prefix=prefix, progress=1.0, ready_at=utcnow(), heartbeat_at=None,
-        duration=result.duration, media_info=result.summary())).rowcount == 1
-    if not published:
-        db.session.rollback()
-        get_storage().delete_prefix(prefix)
-        raise Superseded(f"recording {recording_id} changed before publishing")
-    for source_id, digest in checksums.items():
-        db.session.execute(SourceFile.__table__.update().where(SourceFile.__table__.c.id == source_id)
-                           .values(sha256=digest))
-    recording = db.session.get(Recording, recording_id, populate_existing=True)
-    audit.record("recording.ready", recording, actor=None, path=result.path, duration=result.duration)
-    db.session.commit()
-    recording_service.notify_ready(recording)
-    log.info("job %s: recording %s is ready (%s)", label, recording_id, result.path)
-
-
-def _add_storyboard(recording_id, prefix, result, workdir, label):
-    """Draw the published film's storyboard and add it to the recording. Best effort: the film is
-    already watchable, so a failure here is logged and leaves it without hover previews."""
+def _checked_infos(media_info, count):
+    """The files' descriptions the quick check stored, or None (an older upload, files changed)."""
+    checked = (media_info or {}).get("checked")
+    if not checked or len(checked) != count:
+        return None
     try:
-        sheets, vtt = pictures.storyboard(result.video, result.duration, workdir,
-                                          timeout=job_timeout(result.duration, "audio"))
-        _upload(_storyboard_files(sheets, vtt), prefix)
-        result.sheets, result.vtt = sheets, vtt
-        with db.engine.begin() as conn:  # only while these outputs are still the published ones
-            added = conn.execute(recordings.update().where(
-                recordings.c.id == recording_id, recordings.c.status == READY,
-                recordings.c.output_prefix == prefix).values(media_info=result.summary())).rowcount == 1
-        if not added:  # deleted or replaced meanwhile: these outputs belong to nobody now
-            get_storage().delete_prefix(prefix)
-            return
-        log.info("job %s: recording %s has its storyboard (%d sheets)", label, recording_id, len(sheets))
-    except Exception:  # noqa: BLE001 - the film stays ready; only its hover previews are missing
-        log.warning("job %s: no storyboard for recording %s", label, recording_id, exc_info=True)
+        return [MediaInfo(**info) for info in checked]
+    except TypeError:
+        return None
+
+
+def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, label):
+    """Describe, then copy (publishing as it goes) or plan the encode. Returns the checksums of
+    the originals, or None when the work goes on in chunk jobs."""
+    storage, files = get_storage(), None
+    if checked is not None:
+        infos = checked
+        check_length(infos, limits)
+        path, reasons = plan_for(infos)
+    else:
+        files = originals.fetch(storage, sources, workdir)
+        infos, path, reasons = inspect([files[s[0]].path for s in sources], limits)
+    total = sum(info.duration for info in infos)
+    update_own(recording_id, token, duration=total, media_info={
+        "path": path, "reasons": reasons, "duration": total, "sources": [info.to_json() for info in infos],
+        "storyboard": []})
+    if path == COPY:
+        return _copy(recording_id, token, prefix, storage, sources, files, infos, workdir)
+    files = files or originals.fetch(storage, sources, workdir)
+    paths = [files[source_id].path for source_id, _key, _size in sources]
+    checksums = {source_id: files[source_id].sha256() for source_id, _key, _size in sources}
+    if path == AUDIO_PATH:
+        _copy_video_fix_sound(recording_id, token, prefix, paths, infos, workdir)
+        return checksums
+    from workers.chunks import plan
+
+    plan(app, recording_id, token, prefix, paths, infos, checksums, label)
+    return None
+
+
+def copy_parts(recording_id, run, infos, path):
+    """The parts of a copied film: each file's video, and each file's sound (or, when the sound
+    must be encoded, one part with the whole session's sound)."""
+    rows, offset = [], 0.0
+    for index, info in enumerate(infos):
+        rows.append(FilmPart(recording_id=recording_id, run=run, track=VIDEO, part=index, source_index=index,
+                             start=0.0, offset=offset))
+        if path == COPY and info.audio_codec:
+            rows.append(FilmPart(recording_id=recording_id, run=run, track=AUDIO, part=index,
+                                 source_index=index, start=0.0, offset=offset))
+        offset += info.duration
+    if path == AUDIO_PATH:
+        rows.append(FilmPart(recording_id=recording_id, run=run, track=AUDIO, part=0, source_index=0, start=0.0,
+                             offset=0.0))
+    return rows
+
+
+def _start_parts(recording_id, run, infos, path):
+    """Insert the run's parts; their ids by (track, part)."""
+    rows = copy_parts(recording_id, run, infos, path)
+    db.session.add_all(rows)
+    db.session.commit()
+    return {(row.track, row.part): row.id for row in rows}
+
+
+def _working(part_id, run):
+    if not part_transition(part_id, CHUNK_WORKING, expect=CHUNK_WAITING, job_token=run, heartbeat_at=utcnow(),
+                           attempts=FilmPart.attempts + 1):
+        raise Superseded(f"film part {part_id} was taken")
+    db.session.commit()
+
+
+def _copy(recording_id, run, prefix, storage, sources, files, infos, workdir):
+    """The copy path: each original read once (from storage as it goes, hashing the same bytes),
+    both tracks segmented in that one read and every segment published as ffmpeg writes it."""
+    ids = _start_parts(recording_id, run, infos, COPY)
+    total, done, offset, checksums = sum(info.duration for info in infos) or 1.0, 0.0, 0.0, {}
+    for index, ((source_id, key, size), info) in enumerate(zip(sources, infos, strict=True)):
+        tracks = tuple(track for track in (VIDEO, AUDIO) if (track, index) in ids)
+        writers = {}
+        for track in tracks:
+            _working(ids[(track, index)], run)
+            writers[track] = PartWriter(recording_id, run, prefix, ids[(track, index)], track, index, attempt=1)
+        original = files[source_id] if files else originals.for_copy(
+            storage, key, size, os.path.join(workdir, f"source-{index:03d}"))
+        outdir = os.path.join(workdir, f"copy-{index:04d}")
+        timeout = job_timeout(info.duration, "copy") + int(size / DOWNLOAD_BYTES_PER_SECOND)
+
+        def publish(track, init, path, duration, idx, writers=writers):
+            writers[track](init, path, duration, idx)
+
+        try:
+            segmenting.copy_tracks(original.source, info, outdir, offset, tracks, timeout, on_segment=publish)
+        except segmenting.NeedsSeeking:
+            original.to_file()  # an MP4 with its index at the end: the rest of the same read, to disk
+            segmenting.copy_tracks(original.source, info, outdir, offset, tracks, timeout, on_segment=publish)
+        checksums[source_id] = original.sha256()
+        done += info.duration
+        offset += info.duration
+        for track in tracks:
+            writers[track].done(progress=min(0.95, 0.95 * done / total))
+        shutil.rmtree(outdir, ignore_errors=True)
+    return checksums
+
+
+def _copy_video_fix_sound(recording_id, run, prefix, paths, infos, workdir):
+    """The audio path: each file's video copied, the whole session's sound encoded as one part."""
+    ids = _start_parts(recording_id, run, infos, AUDIO_PATH)
+    total = sum(info.duration for info in infos) or 1.0
+    _working(ids[(AUDIO, 0)], run)
+    sound = PartWriter(recording_id, run, prefix, ids[(AUDIO, 0)], AUDIO, 0, attempt=1)
+    done, offset = 0.0, 0.0
+    for index, (path, info) in enumerate(zip(paths, infos, strict=True)):
+        _working(ids[(VIDEO, index)], run)
+        writer = PartWriter(recording_id, run, prefix, ids[(VIDEO, index)], VIDEO, index, attempt=1)
+        outdir = os.path.join(workdir, f"video-{index:04d}")
+        segmenting.copy_to_segments(path, info, outdir, offset, VIDEO, timeout=job_timeout(info.duration, "copy"),
+                                    on_segment=writer)
+        done += info.duration
+        offset += info.duration
+        writer.done(progress=min(0.9, 0.9 * done / total))
+        shutil.rmtree(outdir, ignore_errors=True)
+    segmenting.audio_track(list(zip(paths, infos, strict=True)), os.path.join(workdir, "sound"),
+                           timeout=job_timeout(total, "audio"), on_segment=sound)
+    sound.done(progress=0.95)
+
+
+def _end_run(recording_id, token, status, **values):
+    """Move the run's recording to ``status`` (guarded by its claim). :raise Superseded:"""
+    with db.engine.begin() as conn:
+        won = transition(recording_id, status, expect=PROCESSING, token=token, conn=conn, heartbeat_at=None,
+                         **values)
+    if not won:
+        raise Superseded(f"recording {recording_id} is no longer held by this run")
 
 
 def _finish(recording_id, token, status, code, detail, label):
-    update_own(recording_id, token, status=status, reason_code=code, reason_detail=(detail or "")[-2000:],
-               heartbeat_at=None)
+    _end_run(recording_id, token, status, reason_code=code, reason_detail=(detail or "")[-2000:])
     recording = db.session.get(Recording, recording_id)
     audit.record(f"recording.{status}", recording, actor=None, reason=code)
     db.session.commit()
@@ -303,9 +370,8 @@ def _record_failure(recording_id, token, error, label, workdir=None):
     recording = db.session.get(Recording, recording_id)
     final = recording is not None and recording.attempts >= MAX_ATTEMPTS
     try:
-        update_own(recording_id, token, status=FAILED if final else UPLOADED,
-                   reason_code=code if final else "retrying", reason_detail=detail[-2000:],
-                   heartbeat_at=None)
+        _end_run(recording_id, token, FAILED if final else UPLOADED, reason_code=code if final else "retrying",
+                 reason_detail=detail[-2000:])
     except Superseded:
         return
     log.warning("job %s: recording %s failed (%s, attempt %s)%s", label, recording_id, code,

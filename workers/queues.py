@@ -4,9 +4,10 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 
+FIRST = "first"  # the first chunks of a film (issue 19): a worker on HEAVY takes these before any other
 HEAVY = "heavy"  # long encodes
 LIGHT = "light"  # probe, pictures, mail: quick feedback never waits behind an encode
-QUEUES = (HEAVY, LIGHT)
+QUEUES = (FIRST, HEAVY, LIGHT)
 RETRY_INTERVALS = (10, 60, 300)  # seconds before the first, second and third retry
 
 
@@ -20,8 +21,17 @@ def redis_connection():
     return conn
 
 
+def listened(queues):
+    """The queues a worker asked for ``queues`` listens on, in order: FIRST before HEAVY, so a new
+    film's first chunks and its sound are encoded before the tails of films that already play."""
+    names = [name for name in queues if name != FIRST]
+    if HEAVY in names:
+        names.insert(names.index(HEAVY), FIRST)
+    return tuple(names)
+
+
 def get_queue(name):
-    """The RQ queue called ``name`` (HEAVY or LIGHT)."""
+    """The RQ queue called ``name`` (FIRST, HEAVY or LIGHT)."""
     if name not in QUEUES:
         raise ValueError(f"unknown queue {name!r}")
     return Queue(name, connection=redis_connection())

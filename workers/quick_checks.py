@@ -22,13 +22,13 @@ from portal.extensions import db
 from portal.models.recordings import FAILED, REJECTED, SOURCE_UPLOADED, UPLOADED, Recording
 from portal.services import audit
 from portal.services import recordings as recording_service
+from portal.services.recording_state import transition
 from portal.services.storage import get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
 from workers.processing import MAX_ATTEMPTS, discard_originals, failure_code, job_label
 
 log = logging.getLogger(__name__)
-recordings = Recording.__table__
 
 CHECK_SECONDS = 180  # probing and decoding a few pictures, per file
 DOWNLOAD_BYTES_PER_SECOND = 20 * 10**6  # a slow store: 4 GB in under three and a half minutes
@@ -63,7 +63,7 @@ def check_recording(recording_id):
         raise  # so RQ retries it
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _pass(recording_id, duration, label)
+    return _pass(recording_id, duration, infos, label)
 
 
 def _describe(key, size, source_id, workdir, limits):
@@ -79,15 +79,10 @@ def _describe(key, size, source_id, workdir, limits):
         os.remove(path)
 
 
-def _still_uploaded(recording_id):
-    return (recordings.c.id == recording_id) & (recordings.c.status == UPLOADED)
-
-
 def _reject(recording_id, rejection, label):
     """Record the rejection with its reason, then delete the upload's bytes (with a receipt)."""
-    won = db.session.execute(recordings.update().where(_still_uploaded(recording_id)).values(
-        status=REJECTED, reason_code=rejection.code, reason_detail=(rejection.detail or "")[-2000:],
-        heartbeat_at=None)).rowcount == 1
+    won = transition(recording_id, REJECTED, expect=UPLOADED, reason_code=rejection.code,
+                     reason_detail=(rejection.detail or "")[-2000:], heartbeat_at=None)
     if not won:
         db.session.rollback()
         return "skipped"
@@ -99,10 +94,12 @@ def _reject(recording_id, rejection, label):
     return "rejected"
 
 
-def _pass(recording_id, duration, label):
+def _pass(recording_id, duration, infos, label):
     """Keep the duration and hand the film to the heavy queue for its processing."""
-    won = db.session.execute(recordings.update().where(_still_uploaded(recording_id)).values(
-        duration=duration, attempts=0, reason_code=None, reason_detail=None)).rowcount == 1
+    # The files' descriptions go along: the copy path can then stream an original from storage
+    # into ffmpeg without reading it first to probe it.
+    won = transition(recording_id, UPLOADED, expect=UPLOADED, duration=duration, attempts=0, reason_code=None,
+                     reason_detail=None, media_info={"checked": [info.to_json() for info in infos]})
     db.session.commit()
     if not won:
         return "skipped"
@@ -123,9 +120,8 @@ def _record_failure(recording_id, error, label, workdir):
     attempts = recording.attempts + 1
     final = attempts >= MAX_ATTEMPTS
     detail = getattr(error, "stderr", "") or str(error)
-    won = db.session.execute(recordings.update().where(_still_uploaded(recording_id)).values(
-        status=FAILED if final else UPLOADED, reason_code=code if final else "retrying",
-        reason_detail=detail[-2000:], attempts=attempts)).rowcount == 1
+    won = transition(recording_id, FAILED if final else UPLOADED, expect=UPLOADED,
+                     reason_code=code if final else "retrying", reason_detail=detail[-2000:], attempts=attempts)
     if won and final:
         db.session.expire_all()
         audit.record("recording.failed", db.session.get(Recording, recording_id), actor=None, reason=code)

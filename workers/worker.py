@@ -7,7 +7,7 @@ from rq import SimpleWorker, Worker
 from sqlalchemy import orm as sa_orm
 
 from portal.extensions import db
-from workers.queues import QUEUES, get_queue, redis_connection
+from workers.queues import QUEUES, get_queue, listened, redis_connection
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class AppSimpleWorker(AppContextJobs, SimpleWorker):
 
 
 def make_worker(app, queues=QUEUES, name=None, simple=False):
-    """A worker bound to ``app`` listening on ``queues`` (heavy first)."""
+    """A worker bound to ``app`` listening on ``queues`` (the first chunks, then heavy, then light)."""
     worker_class = AppSimpleWorker if simple else AppWorker
     worker_class.flask_app = app
     with app.app_context():
@@ -46,7 +46,7 @@ def make_worker(app, queues=QUEUES, name=None, simple=False):
             # SQLAlchemy's configure lock while a work-horse is forked: the horse would inherit it
             # held and hang at its first query until the job's timeout.
             sa_orm.configure_mappers()
-        return worker_class([get_queue(q) for q in queues], connection=redis_connection(), name=name)
+        return worker_class([get_queue(q) for q in listened(queues)], connection=redis_connection(), name=name)
 
 
 def run_worker(app, queues=QUEUES, burst=False, name=None):

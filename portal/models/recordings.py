@@ -73,6 +73,9 @@ class Recording(db.Model):
     # "mp4": one video.mp4 under output_prefix (films published before issue 19); "hls": film_segments
     output_kind = db.Column(db.String(8), nullable=False, default="mp4", server_default="mp4")
     playable_seconds = db.Column(db.Float)  # how much can be played from 0:00 while processing goes on
+    # When the run's planner had created every film part of an encode in chunks: from then on the
+    # reconciler watches the parts' heartbeats, not the recording's (workers.chunks).
+    planned_at = db.Column(db.DateTime(timezone=True))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     uploaded_at = db.Column(db.DateTime(timezone=True))

@@ -18,8 +18,9 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from portal.extensions import db
 from portal.models.base import utcnow
 from portal.models.groups import Group, GroupSession
+from portal.models.media import CHUNK_DONE, CHUNK_FAILED, CHUNK_WAITING, CHUNK_WORKING, FilmPart
 from portal.models.recordings import FAILED, PROCESSING, REJECTED, UPLOADED, Recording
-from portal.services import audit, paging
+from portal.services import audit, paging, recording_state
 
 log = logging.getLogger(__name__)
 
@@ -175,31 +176,36 @@ def _aware(moment):
 
 
 def reconcile(now=None):
-    """Re-enqueue recordings whose job vanished; give up on ones that keep dying.
+    """Re-enqueue recordings and film parts whose job vanished; give up on ones that keep dying.
 
-    Returns ``{"enqueued": n, "failed": n}``. Run by every worker on a timer; a Redis lock
-    makes one of them do it per round.
+    Returns ``{"enqueued": n, "failed": n, "parts": n}`` (``parts``: chunk jobs queued again).
+    Run by every worker on a timer; a Redis lock makes one of them do it per round. Every change
+    is a guarded transition, so a job that comes back to life meanwhile keeps its work.
     """
     from workers.processing import MAX_ATTEMPTS, stale_after
 
     now = now or utcnow()
-    counts = {"enqueued": 0, "failed": 0}
+    counts = {"enqueued": 0, "failed": 0, "parts": 0}
     stale = now - stale_after()
+    table = Recording.__table__
+    lost = [table.c.planned_at.is_(None), db.or_(table.c.heartbeat_at.is_(None), table.c.heartbeat_at < stale)]
+    dead = db.session.scalars(db.select(Recording).where(Recording.status == PROCESSING, *lost)).all()
     given_up = []
-    dead = db.session.scalars(db.select(Recording).where(
-        Recording.status == PROCESSING,
-        db.or_(Recording.heartbeat_at.is_(None), Recording.heartbeat_at < stale))).all()
     for recording in dead:
-        if recording.attempts >= MAX_ATTEMPTS:
-            recording.set_status(FAILED, "worker_lost", "the worker stopped beating its heartbeat")
+        final = recording.attempts >= MAX_ATTEMPTS
+        if final and recording_state.transition(recording.id, FAILED, expect=PROCESSING, where=lost,
+                                                reason_code="worker_lost",
+                                                reason_detail="the worker stopped beating its heartbeat"):
             audit.record("recording.failed", recording, actor=None, reason="worker_lost")
             counts["failed"] += 1
-            given_up.append(recording)
-        else:
-            recording.set_status(UPLOADED, "retrying")
+            given_up.append(recording.id)
+        elif not final:
+            recording_state.transition(recording.id, UPLOADED, expect=PROCESSING, where=lost,
+                                       reason_code="retrying", reason_detail=None)
     db.session.commit()
-    for recording in given_up:
-        notify_stopped(recording)
+    given_up += _reconcile_parts(stale, counts)
+    for recording_id in given_up:
+        notify_stopped(db.session.get(Recording, recording_id, populate_existing=True))
     waiting = db.session.scalars(db.select(Recording).where(Recording.status == UPLOADED)).all()
     for recording in waiting:
         if enqueue_processing(recording) is not None:
@@ -207,6 +213,49 @@ def reconcile(now=None):
     if any(counts.values()):
         log.info("reconciler: %s", counts)
     return counts
+
+
+def _reconcile_parts(stale, counts):
+    """The chunk jobs of planned runs: a part whose heartbeat stopped goes back to waiting (or
+    fails after its last attempt, and its recording with it); a waiting part without a live
+    job is queued again; a run whose parts are all done is finished. Returns the ids of the
+    recordings that failed here."""
+    from workers.chunks import enqueue_finish, enqueue_part
+    from workers.processing import MAX_ATTEMPTS
+
+    parts = FilmPart.__table__
+    current = db.select(Recording.id).where(Recording.id == FilmPart.recording_id, Recording.status == PROCESSING,
+                                            Recording.job_token == FilmPart.run, Recording.planned_at.is_not(None)
+                                            ).correlate(FilmPart)
+    stuck = [parts.c.status == CHUNK_WORKING, db.or_(parts.c.heartbeat_at.is_(None), parts.c.heartbeat_at < stale)]
+    failed = []
+    for part in db.session.scalars(db.select(FilmPart).where(current.exists(), *stuck)).all():
+        final = part.attempts >= MAX_ATTEMPTS
+        if not recording_state.part_transition(part.id, CHUNK_FAILED if final else CHUNK_WAITING,
+                                               expect=CHUNK_WORKING, where=stuck, heartbeat_at=None,
+                                               reason_code="worker_lost" if final else "retrying"):
+            continue
+        if final and recording_state.transition(part.recording_id, FAILED, expect=PROCESSING, token=part.run,
+                                                reason_code="worker_lost",
+                                                reason_detail="a chunk's worker stopped beating its heartbeat"):
+            audit.record("recording.failed", db.session.get(Recording, part.recording_id), actor=None,
+                         reason="worker_lost")
+            counts["failed"] += 1
+            failed.append(part.recording_id)
+    db.session.commit()
+    waiting = db.session.execute(db.select(FilmPart, Recording.duration).join(
+        Recording, Recording.id == FilmPart.recording_id).where(current.exists(), FilmPart.status == CHUNK_WAITING)
+        .order_by(FilmPart.recording_id, FilmPart.part)).all()
+    for part, duration in waiting:
+        if enqueue_part(part, duration or 0.0) is not None:
+            counts["parts"] += 1
+    unfinished = db.select(FilmPart.id).where(FilmPart.recording_id == Recording.id,
+                                              FilmPart.run == Recording.job_token, FilmPart.status != CHUNK_DONE)
+    finished = db.session.scalars(db.select(Recording.id).where(
+        Recording.status == PROCESSING, Recording.planned_at.is_not(None), ~unfinished.exists())).all()
+    for recording_id in finished:
+        enqueue_finish(recording_id)
+    return failed
 
 
 def retry(recording, actor):

@@ -34,7 +34,7 @@ from portal.models.recordings import (
     SOURCE_UPLOADING,
 )
 from portal.models.users import ADMIN, UserRole
-from portal.services import audit, deletion, notifications
+from portal.services import audit, deletion, notifications, recording_state
 from portal.services.storage import (
     LocalStorage,
     StorageError,
@@ -170,12 +170,8 @@ def _revoke_processing(recording):
 def _mark_deleted(recording, reason):
     """Turn the row into a tombstone in one conditional UPDATE, so that of two deletions running
     at once only one writes a receipt. True for the one that did."""
-    table = Recording.__table__
-    now = utcnow()
-    won = db.session.execute(
-        table.update().where(table.c.id == recording.id, table.c.status != DELETED)
-        .values(status=DELETED, deleted_at=now, updated_at=now, reason_code=reason, reason_detail=None,
-                job_token=None, heartbeat_at=None)).rowcount == 1
+    won = recording_state.transition(recording.id, DELETED, reason_code=reason, reason_detail=None,
+                                     job_token=None, heartbeat_at=None)
     if not won:
         db.session.rollback()
     db.session.expire(recording)

@@ -30,7 +30,7 @@ from portal.models.recordings import (
     SourceFile,
     new_public_id,
 )
-from portal.services import audit
+from portal.services import audit, recording_state
 from portal.services.storage import StorageError, folder_prefix, get_storage, object_key, part_size_for
 
 MAX_FILES_PER_SESSION = 20
@@ -210,10 +210,7 @@ def finish_recording(user, recording_id):
     recording = db.session.get(Recording, recording_id, populate_existing=True)
     if recording is None or recording.status != UPLOADING or not recording.all_uploaded:
         return False
-    table = Recording.__table__
-    now = utcnow()
-    won = db.session.execute(table.update().where(table.c.id == recording_id, table.c.status == UPLOADING)
-                             .values(status=UPLOADED, uploaded_at=now, updated_at=now)).rowcount == 1
+    won = recording_state.transition(recording_id, UPLOADED, expect=UPLOADING, uploaded_at=utcnow())
     if won:
         db.session.expire(recording)
         audit.record("recording.uploaded", recording, actor=user, files=len(recording.active_sources))

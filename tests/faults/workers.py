@@ -23,7 +23,7 @@ from tests.films import ApiClient, group_with_session
 from workers.processing import MAX_ATTEMPTS
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_FILES = ("video.mp4", "poster.jpg", "thumb.jpg")
+OUTPUT_FILES = ("poster.jpg", "thumb.jpg")  # plus every published segment and its init (FilmSegment rows)
 SETTLE_SECONDS = 180  # the bound within which every recording must be ready (or failed) again
 
 
@@ -187,9 +187,34 @@ def output_report(app, recording_id):
         if not rec.output_prefix:
             return len(OUTPUT_FILES), 0
         storage = get_storage()
-        names = [*OUTPUT_FILES, *((rec.media_info or {}).get("storyboard") or [])]
+        names = {*OUTPUT_FILES, *((rec.media_info or {}).get("storyboard") or []), *_segment_keys(rec)}
         missing = sum(storage.head(f"{rec.output_prefix}/{name}") is None for name in names)
         return missing, len(_run_folders(storage, rec.output_prefix.rsplit("/", 1)[0]))
+
+
+def _segment_keys(rec):
+    """The names of the published segments of ``rec`` and their init segments (none for an MP4 film)."""
+    from portal.models.media import FilmSegment
+    from portal.services.hls import run_of
+
+    if rec.output_kind != "hls":
+        return {"video.mp4"}
+    rows = db.session.scalars(db.select(FilmSegment).where(FilmSegment.recording_id == rec.id,
+                                                           FilmSegment.run == run_of(rec))).all()
+    assert rows, "a film published as HLS without a segment"
+    return {name for row in rows for name in (row.name, row.init)}
+
+
+def duplicate_segments(app, recording_id):
+    """Segments of the recording's published run listed twice for one place (must be 0)."""
+    from portal.models.media import FilmSegment
+    from portal.services.hls import run_of
+
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        rows = db.session.execute(db.select(FilmSegment.track, FilmSegment.part, FilmSegment.idx).where(
+            FilmSegment.recording_id == rec.id, FilmSegment.run == run_of(rec))).all()
+        return len(rows) - len(set(rows))
 
 
 def _run_folders(storage, root):
@@ -202,22 +227,26 @@ def _run_folders(storage, root):
 
 def outcome(app, recording_id, digests, expect="ready"):
     """The checks every scenario ends with, as keyword arguments for ``FaultTally.record``: the
-    recording reached ``expect``, no original lost, published exactly once with all its files.
-    ``lost`` counts originals missing or altered, extra publications and missing output files;
+    recording reached ``expect``, no original lost, published exactly once with all its files and
+    no segment twice. ``lost`` counts originals missing or altered, extra publications, segments
+    published twice and missing output files;
     ``stray_runs`` counts output folders of runs that did not publish (garbage, not a loss)."""
     with app.app_context():
         rec = db.session.get(Recording, recording_id)
         status, attempts, reason = rec.status, rec.attempts, rec.reason_code
     published = publications(app, recording_id)
     missing, runs = output_report(app, recording_id)
+    doubled = duplicate_segments(app, recording_id)
     problems = []
+    if doubled:
+        problems.append(f"{doubled} segments published twice")
     if status != expect:
         problems.append(f"status {status} ({reason}), expected {expect}")
     if published != (1 if expect == "ready" else 0):
         problems.append(f"{published} recording.ready audit rows")
     if expect == "ready" and missing:
         problems.append(f"{missing} published output files missing")
-    lost = originals_lost(app, recording_id, digests) + max(0, published - 1)
+    lost = originals_lost(app, recording_id, digests) + max(0, published - 1) + doubled
     lost += missing if expect == "ready" else 0
     return {"recovered": not problems, "lost": lost, "problem": "; ".join(problems) or None,
             "attempts": attempts, "final_reason": reason, "publications": published,
@@ -250,7 +279,8 @@ class Watch:
 
 
 def encoding(rec):
-    """Mid-encode: the run has claimed the recording and reported some progress."""
+    """Mid-encode: the run has claimed the recording and reported some progress (an encode in
+    chunks: its first chunk is done, the others are on their way)."""
     return rec.status == "processing" and (rec.progress or 0) > 0.05
 
 

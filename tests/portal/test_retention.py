@@ -157,7 +157,7 @@ def test_deleting_a_processed_film_leaves_nothing_in_storage(app, backend, facto
         leave_unfinished_upload(app, object_key(recording.organisation_id, "rec", recording.public_id, "src",
                                                 new_id()))
     objects, uploads = stored(app, folder)
-    assert any("/src/" in k for k in objects) and any(k.endswith("/video.mp4") for k in objects) and uploads
+    assert any("/src/" in k for k in objects) and any(k.endswith(".m4s") for k in objects) and uploads
     other = stored_film(app, factory, tmp_path)  # another film of another group stays
 
     receipt_id = delete(app, ids["recording"], actor_id=ids["admin"])
@@ -372,7 +372,8 @@ def test_originals_are_deleted_after_processing_unless_the_organisation_keeps_th
         assert retention.run_retention(TODAY)["originals_deleted"] == 0  # once
         recording = db.session.get(Recording, ids["recording"])
         assert get_storage().head(source_key) is None and recording.originals_deleted_at is not None
-        assert get_storage().head(f"{output}/video.mp4") is not None  # the film itself stays
+        assert get_storage().head(f"{output}/poster.jpg") is not None  # the film itself stays
+        assert get_storage().head(f"{output}/video/p0000-00000.m4s") is not None
         event = db.session.scalars(db.select(AuditEvent)
                                    .where(AuditEvent.action == "recording.originals_deleted")).one()
         assert event.detail["source_files"] == 1 and event.detail["bytes"] > 0

@@ -21,7 +21,8 @@ def make(kind, folder, seconds=3):
     video = ["-f", "lavfi", "-i", VIDEO.format(size="320x240", rate=25, seconds=seconds)]
     audio = ["-f", "lavfi", "-i", AUDIO.format(seconds=seconds)]
     out = folder / {
-        "h264_aac": "camera.mp4", "h264_aac_b": "camera-2.mp4", "h264_ac3": "avchd.mts",
+        "h264_aac": "camera.mp4", "h264_aac_b": "camera-2.mp4", "h264_aac_faststart": "phone.mp4",
+        "h264_ac3": "avchd.mts",
         "h264_pcm": "pcm.mov", "hevc": "phone-hevc.mp4", "interlaced_ac3": "interlaced.mts",
         "rotated": "phone-rotated.mp4", "vfr": "screen-vfr.mp4", "mkv_as_mp4": "really-mkv.mp4",
         "audio_only": "voice.mp4", "huge_frame": "huge.mp4", "no_index": "stopped.mp4",
@@ -36,6 +37,8 @@ def make(kind, folder, seconds=3):
         _ffmpeg("-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
                 "-f", "lavfi", "-i", f"sine=frequency=880:sample_rate=48000:duration={seconds}",
                 *H264, "-c:a", "aac", "-shortest", str(out))
+    elif kind == "h264_aac_faststart":  # its index first, as phones write it: readable from a pipe
+        _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(out))
     elif kind == "no_audio":
         _ffmpeg(*video, *H264, str(out))
     elif kind == "with_gps":

@@ -41,8 +41,10 @@ def test_two_files_become_one_ready_film(app, uploaded, run_jobs, mail_server):
     assert rec.status == "ready" and rec.progress == 1.0
     assert rec.media_info["path"] == "copy" and abs(rec.duration - 6.0) < 0.3
     assert rec.output_prefix.startswith(f"org/{rec.organisation_id}/rec/{rec.public_id}/out/")
+    assert rec.output_kind == "hls" and abs(rec.playable_seconds - 6.0) < 0.3
     names = keys_under(app, rec.output_prefix)
-    assert {"video.mp4", "poster.jpg", "thumb.jpg", "storyboard.vtt", "storyboard-000.jpg"} <= set(names)
+    assert {"poster.jpg", "thumb.jpg", "storyboard.vtt", "storyboard-000.jpg"} <= set(names)
+    assert {"p0000-00000.m4s", "p0001-00000.m4s", "p0000-a1-init.mp4"} <= set(names)  # one part per file
     with app.app_context():
         sources = db.session.get(Recording, recording_id).sources
         assert all(len(s.sha256) == 64 for s in sources)
@@ -161,8 +163,8 @@ def test_reconciler_recovers_a_job_lost_with_redis(app, uploaded, run_jobs, redi
         db.session.commit()
     redis_server.client.flushall()
     with app.app_context():
-        assert recording_service.reconcile() == {"enqueued": 1, "failed": 0}
-        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0}  # already queued
+        assert recording_service.reconcile() == {"enqueued": 1, "failed": 0, "parts": 0}
+        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0, "parts": 0}  # already queued
     run_jobs()
     rec = recording(app, recording_id)
     assert rec.status == "ready" and rec.attempts == 2
@@ -196,7 +198,7 @@ def test_a_live_claim_is_left_alone(app, uploaded):
         rec.status, rec.heartbeat_at = "processing", utcnow()
         db.session.commit()
         get_queue(HEAVY).empty()
-        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0}
+        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0, "parts": 0}
 
 
 def test_reconciler_gives_up_after_the_last_attempt(app, uploaded):
@@ -215,12 +217,12 @@ def test_reconciler_gives_up_after_the_last_attempt(app, uploaded):
 
 def test_failure_is_recorded_then_retried(app, uploaded, run_jobs, monkeypatch):
     recording_id = uploaded("h264_aac")
-    from workers.media import pipeline
+    from workers.media import segmenting
 
     def broken(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("workers.processing.process", broken)
+    monkeypatch.setattr(segmenting, "copy_tracks", broken)
     run_jobs()
     rec = recording(app, recording_id)
     assert rec.status == "uploaded" and rec.reason_code == "retrying"
@@ -228,7 +230,7 @@ def test_failure_is_recorded_then_retried(app, uploaded, run_jobs, monkeypatch):
     with app.app_context():
         assert recording_service.status_text(rec) == recording_service.reason_text("retrying")
     queue_job_scheduled_for_retry(app, recording_id)
-    monkeypatch.setattr("workers.processing.process", pipeline.process)
+    monkeypatch.undo()
     run_jobs()
     assert recording(app, recording_id).status == "ready"
 
@@ -264,16 +266,16 @@ def storyboard_spy(monkeypatch, app, then):
     """Replace the storyboard step: record the recording's status when it starts, then ``then``."""
     import sqlalchemy as sa
 
-    from workers import processing
+    from workers import publishing
 
-    seen, real = [], processing.pictures.storyboard
+    seen, real = [], publishing.pictures.storyboard
 
     def spy(video, duration, workdir, timeout):
         with db.engine.connect() as conn:
             seen.append(conn.execute(sa.text("SELECT status FROM recordings")).scalar_one())
         return then(real, video, duration, workdir, timeout)
 
-    monkeypatch.setattr(processing.pictures, "storyboard", spy)
+    monkeypatch.setattr(publishing.pictures, "storyboard", spy)
     return seen
 
 
@@ -289,7 +291,7 @@ def test_the_film_is_ready_before_its_storyboard_and_stays_ready_when_that_fails
     assert seen == ["ready"]  # watchable before the slowest picture step
     assert rec.status == "ready" and rec.attempts == 1 and rec.media_info["storyboard"] == []
     names = keys_under(app, rec.output_prefix)
-    assert {"video.mp4", "poster.jpg", "thumb.jpg"} <= set(names) and "storyboard.vtt" not in names
+    assert {"poster.jpg", "thumb.jpg", "p0000-00000.m4s"} <= set(names) and "storyboard.vtt" not in names
     with app.app_context():
         from portal.services import playback
 

@@ -92,18 +92,50 @@ def caps(max_bytes=None, max_seconds=None):
     return options
 
 
+def ffprobe_csv(path, options, timeout=120):
+    """Run ffprobe on ``path`` with ``options`` (a list, e.g. ``-show_entries``) and CSV output;
+    returns the output's lines. :raise FFmpegFailed: on any error or timeout."""
+    args = ["ffprobe", "-v", "error", "-hide_banner",
+            "-protocol_whitelist", PROTOCOL_WHITELIST, "-format_whitelist", FORMAT_WHITELIST,
+            *options, "-of", "csv", str(path)]
+    return _run(args, timeout=timeout, cwd=os.path.dirname(os.path.abspath(path))).stdout.splitlines()
+
+
+def command(stream, stdin=False):
+    """The argument list of an ffmpeg-python ``stream`` with the gate's global options;
+    ``stdin``: the input is ``pipe:0``, so ffmpeg must read its standard input."""
+    args = stream.compile(cmd="ffmpeg", overwrite_output=True)
+    # ffmpeg-python appends global args after the output, where ffmpeg ignores them.
+    args[1:1] = global_options(stdin)
+    return args
+
+
+def global_options(stdin=False):
+    """The options every ffmpeg call starts with (quiet, progress on stdout, no stdin unless
+    ``stdin``), for callers that build an argument list by hand."""
+    return ["-hide_banner", *([] if stdin else ["-nostdin"]), "-nostats", "-loglevel", "error",
+            "-progress", "pipe:1"]
+
+
 def run(stream, cwd, timeout, duration=None, progress=None):
     """Run an ffmpeg-python ``stream`` (ending in ``.output(...)``) through the gate.
 
     ``progress(fraction)`` is called every few seconds from ffmpeg's ``-progress`` output when
     ``duration`` (seconds of output expected) is known. :raise FFmpegFailed: on failure.
     """
-    args = stream.compile(cmd="ffmpeg", overwrite_output=True)
-    # ffmpeg-python appends global args after the output, where ffmpeg ignores them.
-    args[1:1] = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-                 "-progress", "pipe:1"]
-    return _run(args, timeout=timeout, cwd=cwd,
+    return _run(command(stream), timeout=timeout, cwd=cwd,
                 on_progress=_progress_parser(duration, progress) if progress else None)
+
+
+def spawn(args, cwd, stdin=None, stderr=None):
+    """Start ``args`` sandboxed like ``run`` and return the ``Popen`` without waiting, for callers
+    that feed its standard input or watch its output files while it runs. Its stdout (the
+    ``-progress`` lines) is discarded; ``stderr`` is a file object or None (discarded)."""
+    # An argument list, never a shell.
+    return subprocess.Popen([*sandbox_prefix(), *args], cwd=cwd,  # noqa: S603
+                            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=stderr or subprocess.DEVNULL,
+                            preexec_fn=die_with_parent)
 
 
 def _progress_parser(duration, progress, every=2.0):

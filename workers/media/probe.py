@@ -61,6 +61,12 @@ class MediaInfo:
     audio_layout: str | None = None
     audio_sample_rate: int | None = None
     reasons: list = field(default_factory=list)
+    # The file's start (its earliest stream's first timestamp, seconds), and the seconds from
+    # there to its first picture and first sound: where each track of a part starts on the
+    # film's timeline when the tracks are made separately.
+    start_time: float = 0.0
+    video_start: float = 0.0
+    audio_start: float = 0.0
 
     def to_json(self):
         """A plain dict for a JSON column."""
@@ -150,7 +156,25 @@ def describe(path, max_duration=DEFAULT_MAX_DURATION):
         audio_channels=int(audio["channels"]) if audio and audio.get("channels") else None,
         audio_layout=audio.get("channel_layout") if audio else None,
         audio_sample_rate=int(audio["sample_rate"]) if audio and audio.get("sample_rate") else None,
+        start_time=_float_or_zero(fmt.get("start_time")),
+        video_start=_start_after(video, fmt),
+        audio_start=_start_after(audio, fmt) if audio else 0.0,
     )
+
+
+def _float_or_zero(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _start_after(stream, fmt):
+    """Seconds from the file's start time to ``stream``'s (0 when either is unknown)."""
+    try:
+        return round(max(0.0, float(stream["start_time"]) - float(fmt["start_time"])), 6)
+    except (KeyError, TypeError, ValueError):
+        return 0.0
 
 
 def _scan(path, container, copy, frames=None):

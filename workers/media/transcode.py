@@ -55,12 +55,14 @@ def output_options(path, info):
         return options
     fps = target_frame_rate(info) or info.frame_rate
     gop = max(1, int(round(2 * fps)))
-    options.update({
-        "c:v": "libx264", "preset": "veryfast", "crf": str(CRF), "maxrate": MAXRATE,
-        "bufsize": BUFSIZE, "pix_fmt": "yuv420p", "profile:v": "high", "g": str(gop),
-        "keyint_min": str(gop), "sc_threshold": "0", **audio,
-    })
+    options.update({**x264_options(), "g": str(gop), "keyint_min": str(gop), **audio})
     return options
+
+
+def x264_options():
+    """The 720p rendition's encoder settings (the HLS chunks use the same; GOP set by caller)."""
+    return {"c:v": "libx264", "preset": "veryfast", "crf": str(CRF), "maxrate": MAXRATE,
+            "bufsize": BUFSIZE, "pix_fmt": "yuv420p", "profile:v": "high", "sc_threshold": "0"}
 
 
 def video_filters(stream, info):

@@ -1,0 +1,292 @@
+"""The HLS media layer (issue 19) on real ffmpeg: keyframes, chunk plans, chunk encodes whose
+seams lose or repeat no picture, the copy path from a file or a pipe, the session's audio."""
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from tests.workers import clips
+from tests.workers.test_media import video_md5
+from workers.media import fmp4, hls
+from workers.media.probe import ENCODE, describe, plan_for
+
+# --- plan_chunks: pure -------------------------------------------------------------------------
+
+def every(step, duration, first=0.0):
+    times, at = [], first
+    while at < duration:
+        times.append(round(at, 6))
+        at += step
+    return times
+
+
+def test_plan_chunks_first_short_then_two_minutes_on_keyframes():
+    keys = every(1.0, 600.0)
+    chunks = hls.plan_chunks(keys, 600.0)
+    assert chunks[0] == (0.0, 10.0)
+    assert chunks[1] == (10.0, 130.0)
+    assert chunks[-1][1] is None
+    for (_, end), (start, _) in zip(chunks, chunks[1:], strict=False):
+        assert end == start and end in keys  # contiguous, on keyframes
+    assert all(e - s == 120.0 for s, e in chunks[1:-1])
+
+
+def test_plan_chunks_waits_for_the_next_keyframe_and_joins_a_short_tail():
+    keys = [0.0, 7.5, 13.3, 90.0, 141.2, 150.0]
+    assert hls.plan_chunks(keys, 160.0) == [(0.0, 13.3), (13.3, None)]  # 150 leaves a 10 s tail
+    assert hls.plan_chunks(keys, 200.0) == [(0.0, 13.3), (13.3, 141.2), (141.2, None)]
+
+
+def test_plan_chunks_short_film_or_no_keyframes_is_one_chunk():
+    assert hls.plan_chunks(every(1.0, 15.0), 15.0) == [(0.0, None)]  # 10 s + a 5 s tail
+    assert hls.plan_chunks([], 600.0) == [(0.0, None)]
+    assert hls.plan_chunks([0.0], 600.0) == [(0.0, None)]
+    assert hls.plan_chunks(every(2.0, 30.0), 30.0) == [(0.0, 10.0), (10.0, None)]
+
+
+def test_plan_chunks_ignores_keyframes_outside_the_file_and_unsorted_input():
+    keys = [300.0, -1.0, 10.0, 0.0, 250.0, 130.0, 900.0]
+    assert hls.plan_chunks(keys, 400.0) == [(0.0, 10.0), (10.0, 130.0), (130.0, 250.0), (250.0, None)]
+
+
+@pytest.mark.parametrize("seconds, count", [(120.0, 20), (121.0, 21), (12.0, 2), (10.0, 2), (6.0, 1), (3.0, 1)])
+def test_segment_length_is_four_to_six_seconds(seconds, count):
+    length = hls.segment_length(seconds)
+    assert abs(length * count - seconds) < 1e-9
+    assert length <= hls.SEGMENT_SECONDS and (seconds < 12 or length >= 4)
+
+
+# --- on real ffmpeg ---------------------------------------------------------------------------
+
+def ffmpeg_cmd(*args):
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    """``clip(kind)``: a generated clip, made once per module. Besides tests.workers.clips:
+    ``hevc_open_gop`` (14 s, MKV, open GOPs whose leading pictures belong to the chunk before) and
+    ``interlaced_mpeg2`` (6 s, MPEG-TS) and ``faststart`` (``h264_aac`` of 13 s, index first)."""
+    folder = tmp_path_factory.mktemp("hls-clips")
+    made = {}
+
+    def get(kind):
+        if kind in made:
+            return made[kind]
+        if kind == "hevc_open_gop":
+            path = folder / "phone.mkv"
+            ffmpeg_cmd("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=14", "-f", "lavfi",
+                       "-i", "sine=frequency=440:sample_rate=48000:duration=14", "-c:v", "libx265",
+                       "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=25:open-gop=1:bframes=4",
+                       "-c:a", "aac", str(path))
+        elif kind == "interlaced_mpeg2":  # an HDV or DVD camcorder's TS: MPEG-2, fields, GOP of 12
+            path = folder / "hdv.m2t"
+            ffmpeg_cmd("-f", "lavfi", "-i", "testsrc2=size=352x288:rate=25:duration=6", "-f", "lavfi",
+                       "-i", "sine=frequency=440:sample_rate=48000:duration=6", "-c:v", "mpeg2video", "-g", "12",
+                       "-flags", "+ilme+ildct", "-top", "1", "-q:v", "4", "-c:a", "mp2", "-f", "mpegts", str(path))
+        elif kind == "long_h264":
+            path = clips.make("h264_aac", folder / "long", seconds=13)
+        elif kind == "faststart":
+            path = folder / "faststart.mp4"
+            ffmpeg_cmd("-i", str(get("long_h264")), "-c", "copy", "-movflags", "+faststart", str(path))
+        else:
+            path = clips.make(kind, folder / kind, seconds=4)
+        made[kind] = path
+        return path
+
+    return get
+
+
+def stream_facts(path, entries="stream=nb_read_packets"):
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
+                          "-show_entries", entries, "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["streams"][0]
+
+
+def frames(path):
+    return int(stream_facts(path)["nb_read_packets"])
+
+
+def joined(init, segments, dst):
+    """The init segment and the media segments end to end: what a player's buffer receives."""
+    with open(dst, "wb") as out:
+        out.write(open(init, "rb").read())
+        for path, _seconds in segments:
+            out.write(open(path, "rb").read())
+    return dst
+
+
+def decode_errors(path):
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
+                          capture_output=True, text=True, check=True).stderr.strip()
+
+
+def ssim(encoded, source, size="320x240"):
+    """Mean SSIM, picture by picture (both renumbered at 25 fps, scaled to ``size``)."""
+    w, h = size.split("x")
+    graph = (f"[0:v]setpts=N/25/TB,scale={w}:{h}[a];[1:v]setpts=N/25/TB,scale={w}:{h}[b];[a][b]ssim")
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-i", str(encoded), "-i", str(source), "-lavfi", graph,
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    return float(re.search(r"All:([0-9.]+)", err).group(1))
+
+
+def encode_all(src, tmp_path, offset=0.0, first=4.0, length=8.0, chunks=None):
+    """Encode every chunk of ``src`` as separate jobs would; returns (info, chunks, results)."""
+    info = describe(src)
+    chunks = chunks or hls.plan_chunks(hls.keyframes(src, timeout=60), info.duration, first=first, length=length)
+    results = [hls.encode_video_chunk(src, info, start, end, tmp_path / f"{src.stem}-c{n}", offset + start,
+                                      timeout=120) for n, (start, end) in enumerate(chunks)]
+    return info, chunks, results
+
+
+def check_chunks(src, info, chunks, results, tmp_path, offset=0.0):
+    inits = {open(init, "rb").read() for init, _segments in results}
+    assert len(inits) == 1  # one EXT-X-MAP for the whole film
+    init = results[0][0]
+    scale = fmp4.timescale(init)
+    for n, ((start, _end), (_init, segments)) in enumerate(zip(chunks, results, strict=True)):
+        lead = info.video_start if start == 0 else 0.0
+        assert fmp4.decode_times(segments[0][0])[0] == round((offset + start + lead) * scale)
+        lengths = [seconds for _path, seconds in segments]
+        last = n == len(chunks) - 1
+        assert all(hls.MIN_SEGMENT_SECONDS - 0.05 <= s <= hls.SEGMENT_SECONDS + 0.05 for s in lengths[:-1])
+        assert lengths[-1] <= hls.SEGMENT_SECONDS + 0.05 and (last or start == 0 or lengths[-1] >= 3.9)
+    every = [segment for _init, segments in results for segment in segments]
+    # segment after segment, the decode times run on without a gap or an overlap (one picture of rounding)
+    for (path, seconds), (following, _s) in zip(every, every[1:], strict=False):
+        assert abs(fmp4.decode_times(following)[0] - fmp4.decode_times(path)[0] - seconds * scale) <= scale / 25
+    film = joined(init, every, tmp_path / f"{src.stem}-film.mp4")
+    assert frames(film) == frames(src)  # no picture lost or repeated at a seam
+    assert decode_errors(film) == ""
+    return film
+
+
+def test_keyframes_from_the_packet_index_and_from_the_start_only(clip):
+    src = clip("interlaced_mpeg2")  # MPEG-TS: its clock starts at 1.4 s, the pictures a little later
+    info = describe(src)
+    times = hls.keyframes(src, timeout=30)
+    assert times[0] == pytest.approx(info.video_start, abs=1e-3) and info.video_start > 0
+    assert [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)] == [0.48] * (len(times) - 1)
+    assert hls.first_keyframe_after(src, 2.5, timeout=30) == times[6]
+    assert hls.first_keyframe_after(src, 0, timeout=30) == times[0]
+    assert hls.first_keyframe_after(src, 60, timeout=30) is None
+
+
+def test_chunks_of_an_open_gop_hevc_film_hold_every_picture_once(clip, tmp_path):
+    src = clip("hevc_open_gop")
+    info, chunks, results = encode_all(src, tmp_path, offset=30.0, first=2.0, length=8.0)
+    assert len(chunks) == 3 and plan_for([info])[0] == ENCODE
+    film = check_chunks(src, info, chunks, results, tmp_path, offset=30.0)
+    assert ssim(film, src) >= 0.95
+    facts = describe(film)
+    assert (facts.video_codec, facts.pix_fmt, facts.audio_codec) == ("h264", "yuv420p", None)
+
+
+def test_chunks_of_an_interlaced_camcorder_ts_are_deinterlaced_keeping_the_picture_count(clip, tmp_path):
+    src = clip("interlaced_mpeg2")
+    seam = hls.first_keyframe_after(src, 2.0, timeout=30)
+    info, chunks, results = encode_all(src, tmp_path, chunks=[(0.0, seam), (seam, None)])
+    assert info.interlaced
+    film = check_chunks(src, info, chunks, results, tmp_path)
+    assert not describe(film).interlaced
+    assert ssim(film, src) >= 0.95
+
+
+def test_a_two_file_session_is_one_timeline(clip, tmp_path):
+    files = [clip("h264_aac"), clip("h264_aac_b")]
+    infos = [describe(f) for f in files]
+    offset, every, init = 0.0, [], None
+    for src, info in zip(files, infos, strict=True):
+        init, segments = hls.encode_video_chunk(src, info, 0.0, None, tmp_path / src.stem, offset, timeout=60)
+        assert fmp4.decode_times(segments[0][0])[0] == round(offset * fmp4.timescale(init))
+        every += segments
+        offset += info.duration
+    assert frames(joined(init, every, tmp_path / "film.mp4")) == sum(frames(f) for f in files)
+    audio_init, audio = hls.audio_track(list(zip(files, infos, strict=True)), tmp_path / "audio", timeout=60)
+    assert sum(s for _p, s in audio) == pytest.approx(offset, abs=0.05)
+    assert fmp4.decode_times(audio[0][0])[0] == 0
+
+
+def test_the_session_audio_fills_a_file_without_sound_with_silence(clip, tmp_path):
+    files = [clip("h264_aac"), clip("no_audio"), clip("interlaced_mpeg2")]
+    infos = [describe(f) for f in files]
+    seen = []
+    init, segments = hls.audio_track(list(zip(files, infos, strict=True)), tmp_path, timeout=60,
+                                     on_segment=seen.append)
+    assert [s.path for s in seen] == [p for p, _s in segments] and all(s.init == init for s in seen)
+    assert all(s.track == "audio" and s.index == n for n, s in enumerate(seen))
+    film = joined(init, segments, tmp_path / "audio.mp4")
+    assert sum(s for _p, s in segments) == pytest.approx(sum(i.duration for i in infos), abs=0.05)
+
+    def loudness(at):
+        err = subprocess.run(["ffmpeg", "-hide_banner", "-ss", str(at), "-t", "2", "-i", str(film), "-af",
+                              "volumedetect", "-f", "null", "-"], capture_output=True, text=True).stderr
+        return float(re.search(r"mean_volume: (-?[0-9.]+) dB", err).group(1))
+
+    assert loudness(1) > -40 and loudness(5) < -80 and loudness(10) > -40  # sound, silence, sound
+
+
+class SlowPipe:
+    """A download stream: hands the file over in small blocks, a little at a time."""
+
+    def __init__(self, path):
+        self.file, self.finished = open(path, "rb"), False
+
+    def read(self, size):
+        time.sleep(0.01)
+        block = self.file.read(min(size, 32 * 1024))
+        self.finished = not block
+        return block
+
+
+def test_copy_path_from_a_pipe_publishes_segments_while_ffmpeg_still_reads(clip, tmp_path):
+    src = clip("faststart")
+    info = describe(src)
+    pipe, seen = SlowPipe(src), []
+    result = hls.copy_to_segments(pipe, info, tmp_path, 100.0, ("video", "audio"), timeout=60,
+                                  on_segment=lambda s: seen.append((s, pipe.finished)))
+    assert [s.track for s, _f in seen].count("video") == len(result["video"][1]) == 3
+    assert not seen[0][1]  # the first segment came before the whole file was read
+    video_init, video = result["video"]
+    assert [round(s, 3) for _p, s in video] == [6.0, 6.0, 1.0]  # on the camera's 1 s keyframes
+    assert fmp4.decode_times(video[0][0])[0] == 100 * fmp4.timescale(video_init)
+    assert fmp4.decode_times(result["audio"][1][0][0])[0] == 100 * 48000
+    film = joined(video_init, video, tmp_path / "video.mp4")
+    assert frames(film) == frames(src) and decode_errors(film) == ""
+    assert video_md5(film) == video_md5(src)  # a stream copy: not one picture re-encoded
+
+
+def test_copy_path_avchd_from_a_pipe_gets_aac_and_keeps_its_start(clip, tmp_path):
+    src = clip("h264_ac3")
+    info = describe(src)
+    init, segments = hls.copy_to_segments(SlowPipe(src), info, tmp_path, 0.0, "audio", timeout=60)
+    audio = joined(init, segments, tmp_path / "a.mp4")
+    codec = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
+                            str(audio)], capture_output=True, text=True, check=True).stdout.strip()
+    assert info.audio_codec == "ac3" and codec == "aac"
+    init, segments = hls.copy_to_segments(src, info, tmp_path / "v", 0.0, "video", timeout=60)
+    assert fmp4.decode_times(segments[0][0])[0] == round(info.video_start * fmp4.timescale(init))
+
+
+def test_copy_path_refuses_a_piped_mp4_whose_index_is_at_the_end(clip, tmp_path):
+    src = clip("long_h264")  # ffmpeg writes the moov last unless told otherwise
+    info = describe(src)
+    assert not hls.streamable(src.read_bytes()[:hls.HEAD_BYTES], info)
+    assert hls.streamable(clip("faststart").read_bytes()[:hls.HEAD_BYTES], info)
+    with pytest.raises(hls.NeedsSeeking):
+        hls.copy_to_segments(SlowPipe(src), info, tmp_path, 0.0, "video", timeout=60)
+    init, segments = hls.copy_to_segments(src, info, tmp_path, 0.0, "video", timeout=60)  # from a path: fine
+    assert len(segments) == 3
+
+
+def test_a_failing_callback_stops_ffmpeg(clip, tmp_path):
+    def refuse(segment):
+        raise RuntimeError("storage down")
+
+    with pytest.raises(RuntimeError, match="storage down"):
+        hls.copy_to_segments(SlowPipe(clip("faststart")), describe(clip("faststart")), tmp_path, 0.0, "video",
+                             timeout=60, on_segment=refuse)

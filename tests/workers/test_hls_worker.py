@@ -1,0 +1,181 @@
+"""Films published as HLS by the worker (issue 19), on real ffmpeg, Redis and RQ: the copy path
+publishes segments while the run goes on, the encode path runs in chunk jobs and ends ready with
+every frame, a failed chunk is retried alone, and the reconciler picks up lost chunks."""
+
+import json
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditEvent
+from portal.models.base import utcnow
+from portal.models.media import FilmPart, FilmSegment
+from portal.models.recordings import Recording
+from portal.services import hls
+from portal.services import recordings as recording_service
+from tests.films import group_with_session, small_parts, upload_clips
+from workers.queues import FIRST, HEAVY, get_queue
+
+
+@pytest.fixture
+def uploaded(app, factory, tmp_path):
+    small_parts(app)
+    app.config.update(MEDIA_FIRST_CHUNK_SECONDS=1, MEDIA_CHUNK_SECONDS=1, PROCESSING_RETRY_INTERVALS=(0, 0, 0))
+    ids = group_with_session(app, factory)
+    return lambda *kinds: upload_clips(app, ids, tmp_path / "clips", *kinds)
+
+
+def state(app, recording_id):
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        parts = db.session.scalars(db.select(FilmPart).where(FilmPart.recording_id == recording_id,
+                                                             FilmPart.run == hls.run_of(rec))
+                                   .order_by(FilmPart.track, FilmPart.part)).all()
+        segments = db.session.scalars(db.select(FilmSegment).where(FilmSegment.recording_id == recording_id)).all()
+        db.session.expunge_all()
+        return rec, parts, segments
+
+
+def frames(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                          "stream=nb_read_frames", "-of", "json", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return int(json.loads(out)["streams"][0]["nb_read_frames"])
+
+
+def test_the_copy_path_publishes_segments_while_the_film_is_still_processing(app, uploaded, run_jobs, monkeypatch):
+    from workers import publishing
+
+    seen, real = [], publishing.pictures.poster_and_thumbnail
+
+    def spy(*args, **kwargs):  # the poster is made once every part is done, before `ready`
+        rec, _parts, segments = state(app, recording_id)
+        seen.append((rec.status, rec.output_kind, rec.playable_seconds, len(segments)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publishing.pictures, "poster_and_thumbnail", spy)
+    recording_id = uploaded("h264_aac", "h264_aac_b")
+    run_jobs()
+    [(status, kind, playable, count)] = seen
+    assert status == "processing" and kind == "hls" and playable > 5.5 and count >= 4
+    rec, parts, segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "copy"
+    assert [(p.track, p.part, p.status) for p in parts] == [
+        ("audio", 0, "done"), ("audio", 1, "done"), ("video", 0, "done"), ("video", 1, "done")]
+    assert abs(rec.playable_seconds - 6.0) < 0.3 and len(segments) == count
+
+
+def test_the_encode_path_runs_in_chunk_jobs_and_keeps_every_frame(app, uploaded, run_jobs, tmp_path):
+    from workers.publishing import joined_video
+
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec, parts, segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "encode" and rec.planned_at is not None
+    video = [p for p in parts if p.track == "video"]
+    assert len(video) >= 2 and all(p.status == "done" and p.attempts == 1 for p in parts)
+    assert [p.part for p in parts if p.track == "audio"] == [0]
+    assert abs(rec.playable_seconds - 3.0) < 0.2
+    with app.app_context():
+        assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.ready")).all()) == 1
+        joined = joined_video(recording_id, hls.run_of(rec), rec.output_prefix, str(tmp_path), rec.duration)
+    assert frames(joined) == 75  # 3 s at 25 fps: no frame lost or doubled at the cuts
+    assert len({(s.track, s.part, s.idx) for s in segments}) == len(segments)
+
+
+def test_a_chunk_that_fails_once_is_retried_alone(app, uploaded, run_jobs, monkeypatch):
+    from workers.media import segmenting
+
+    real, failed = segmenting.encode_video_chunk, []
+
+    def flaky(src, info, start, end, *args, **kwargs):
+        if start > 0 and not failed:  # the second chunk, once
+            failed.append(start)
+            raise OSError("the encoder stumbled")
+        return real(src, info, start, end, *args, **kwargs)
+
+    monkeypatch.setattr(segmenting, "encode_video_chunk", flaky)
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert failed and rec.status == "ready" and rec.attempts == 1
+    assert sorted(p.attempts for p in parts) == [1] * (len(parts) - 1) + [2]  # that chunk alone, again
+
+
+def test_the_reconciler_requeues_a_lost_chunk(app, uploaded, run_jobs, redis_server):
+    from workers import chunks
+
+    recording_id = uploaded("mpeg_ps")
+    real_enqueue = chunks.enqueue_part
+    chunks.enqueue_part = lambda part, duration: None  # the planner's chunk jobs get lost (Redis flushed)
+    try:
+        run_jobs()
+    finally:
+        chunks.enqueue_part = real_enqueue
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "processing" and all(p.status == "waiting" for p in parts)
+    with app.app_context():  # one chunk was taken by a worker that then died (kill -9)
+        part = db.session.get(FilmPart, parts[0].id)
+        part.status, part.attempts, part.heartbeat_at = "working", 1, utcnow() - timedelta(minutes=10)
+        db.session.commit()
+        assert recording_service.reconcile() == {"enqueued": 0, "failed": 0, "parts": len(parts)}
+        assert recording_service.reconcile()["parts"] == 0  # queued already
+        assert get_queue(FIRST).count + get_queue(HEAVY).count == len(parts)
+    run_jobs()
+    rec, parts, segments = state(app, recording_id)
+    assert rec.status == "ready" and parts[0].attempts == 2
+    assert len({(s.track, s.part, s.idx) for s in segments}) == len(segments)
+
+
+def test_migrate_hls_converts_an_mp4_film_and_drops_the_old_output_after_the_switch(app, factory, run_jobs, tmp_path):
+    from tests.films import ready_film
+    from tests.workers import clips
+
+    ids = ready_film(app, factory, duration=3.0)
+    with app.app_context():
+        from portal.services.storage import get_storage
+
+        rec = db.session.get(Recording, ids["recording"])
+        old, storage = rec.output_prefix, get_storage()
+        storage.upload_from(clips.make("h264_aac", tmp_path), f"{old}/video.mp4", "video/mp4")
+        storage.upload_from(clips.make("h264_aac", tmp_path), f"{old}/poster.jpg", "image/jpeg")  # any bytes
+    runner = app.test_cli_runner()
+    assert "1 films are published as MP4" in runner.invoke(args=["media", "migrate-hls", "--dry-run"]).output
+    assert "Queued 1 films" in runner.invoke(args=["media", "migrate-hls"]).output
+    run_jobs()
+    rec, parts, segments = state(app, ids["recording"])
+    assert rec.status == "ready" and rec.output_kind == "hls" and rec.output_prefix != old
+    assert {p.track for p in parts} == {"video", "audio"} and all(p.status == "done" for p in parts)
+    assert abs(rec.playable_seconds - 3.0) < 0.2
+    with app.app_context():
+        storage = get_storage()
+        assert storage.head(f"{old}/video.mp4") is None  # deleted after the switch
+        assert storage.head(f"{rec.output_prefix}/poster.jpg") is not None
+        assert all(storage.head(f"{rec.output_prefix}/{s.name}") for s in segments)
+    assert "Queued 0 films" in runner.invoke(args=["media", "migrate-hls"]).output  # nothing left to do
+
+
+def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_bytes(
+        app, factory, tmp_path, s3_server, run_jobs, monkeypatch):
+    import hashlib
+
+    from workers import originals
+
+    app.config.update(s3_server.config(s3_server.new_bucket()))
+    small_parts(app)
+    written = []
+    real = originals.Streamed.to_file
+    monkeypatch.setattr(originals.Streamed, "to_file", lambda self: written.append(self.path) or real(self))
+    ids = group_with_session(app, factory)
+    recording_id = upload_clips(app, ids, tmp_path / "clips", "h264_aac_faststart", "h264_aac")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "copy" and len(parts) == 4
+    assert [path.rsplit("-", 1)[1] for path in written] == ["001"]  # only the MP4 (index at its end) hit the disk
+    with app.app_context():
+        digests = [s.sha256 for s in db.session.get(Recording, recording_id).sources]
+    expected = [hashlib.sha256((tmp_path / "clips" / name).read_bytes()).hexdigest()
+                for name in ("phone.mp4", "camera.mp4")]
+    assert digests == expected
