@@ -21,9 +21,9 @@ def test_film_survives_a_worker_host_cut_off(cut, tmp_path):
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root")
     result = tmp_path / "result.json"
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "multihost.py"), "--minutes", "1.5", "--cut", cut,
-                           "--cut-at", "0.2", "--timeout", "900", "--json", str(result)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=1500)
+    argv = [sys.executable, str(ROOT / "bench" / "multihost.py"), "--minutes", "1", "--chunk-seconds", "15",
+            "--cut", cut, "--cut-at", "0.2", "--timeout", "900", "--json", str(result)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     figures = json.loads(result.read_text())
     output, timeline = figures["output"], figures["timeline"]
