@@ -350,6 +350,7 @@ def run(args):
         if args.cut == "link" and timeline["cut_host"]:
             netns.mend(timeline["cut_host"])  # the host comes back: its stale run must change nothing
             time.sleep(args.stale_seconds)
+        time.sleep(3)  # the last job logs "Job OK" just after it made the film ready
         checked = verify(db, hosts.s3_client(), recording_id, source)
         per_host = jobs_per_host(deployment)
         print("\n" + table(args, source, film_path, upload, timeline, per_host, checked) + "\n", flush=True)
