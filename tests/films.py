@@ -124,3 +124,20 @@ def played_film(app, factory, folder, run_jobs, kind="h264_aac"):
     ids["recording"] = upload_clips(app, ids, folder, kind)
     run_jobs()
     return ids
+
+
+def as_mp4(app, recording_id, folder):
+    """Republish a processed (HLS) film as one ``video.mp4`` for a player that plays MP4 only:
+    the joined video segments, ``output_kind = "mp4"``. For the player tests until the HLS player
+    (player-modules) is merged; then this goes."""
+    from portal.models import Recording
+    from portal.services.hls import run_of
+    from portal.services.storage import get_storage
+    from workers.publishing import joined_video
+
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        video = joined_video(rec.id, run_of(rec), rec.output_prefix, str(folder), rec.duration)
+        get_storage().upload_from(video, f"{rec.output_prefix}/video.mp4", "video/mp4")
+        rec.output_kind = "mp4"
+        db.session.commit()

@@ -146,9 +146,8 @@ def _rest(path, info, first_cut, length):
     """The chunks of the first file after its first chunk (which ends at ``first_cut``)."""
     if first_cut is None:
         return []
-    later = [t - first_cut for t in segmenting.keyframes(path, info) if t > first_cut]
-    return [(first_cut + start, None if end is None else first_cut + end)
-            for start, end in segmenting.plan_chunks(later, info.duration - first_cut, first=length, length=length)]
+    return segmenting.plan_chunks(segmenting.keyframes(path, info), info.duration, first=length, length=length,
+                                  first_end=first_cut)[1:]
 
 
 def _ranges(path, info, length):

@@ -153,11 +153,12 @@ def process_recording(recording_id):
     log.info("job %s: processing recording %s (%d files)", label, recording_id, len(sources))
     workdir = tempfile.mkdtemp(prefix=f"rec-{recording_id}-", dir=app.config.get("WORKER_TMP_DIR"))
     try:
-        with Heartbeat(app, recording_id, token):
+        with Heartbeat(app, recording_id, token):  # beating until ready: the poster comes first
             checksums = _work(app, recording_id, token, prefix, sources, checked, workdir, limits, label)
-        if checksums is None:
-            return "planned"
-        publishing.finish_run(recording_id, token, label, checksums)
+            if checksums is None:
+                return "planned"
+            if not publishing.finish_run(recording_id, token, label, checksums):
+                raise Superseded(f"recording {recording_id} changed before it was published")
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)

@@ -259,10 +259,14 @@ def _reconcile_parts(stale, counts):
 
 
 def retry(recording, actor):
-    """An admin's retry of a failed recording: back to ``uploaded`` with fresh attempts."""
-    recording.set_status(UPLOADED)
-    recording.attempts = 0
-    audit.record("recording.retry", recording, actor=actor)
+    """An admin's retry of a failed recording: back to ``uploaded`` with fresh attempts; True when
+    it was still failed (two admins pressing "retry" at once: one audit row)."""
+    won = recording_state.transition(recording.id, UPLOADED, expect=FAILED, attempts=0, reason_code=None,
+                                     reason_detail=None)
+    db.session.expire(recording)
+    if won:
+        audit.record("recording.retry", recording, actor=actor)
+    return won
 
 
 def notify_ready(recording):

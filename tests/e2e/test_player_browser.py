@@ -18,7 +18,7 @@ from portal.models import GroupSession, Organisation, User
 from portal.services import groups, programs, supervision
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
-from tests.films import ApiClient, group_with_session, ready_film
+from tests.films import ApiClient, as_mp4, group_with_session, ready_film
 from tests.workers import clips
 
 CLIP_SECONDS = 24
@@ -41,7 +41,7 @@ def clip(tmp_path_factory):
 
 
 @pytest.fixture
-def film(app, factory, clip, run_jobs):
+def film(app, factory, clip, run_jobs, tmp_path):
     """A group whose first session's film was uploaded and processed for real."""
     ids = group_with_session(app, factory)
     api = ApiClient(app, ids["emails"]["uploader"])
@@ -49,6 +49,7 @@ def film(app, factory, clip, run_jobs):
     assert api.complete(info["upload_id"], etags).status_code == 200
     run_jobs()
     ids["recording"] = info["recording_id"]
+    as_mp4(app, ids["recording"], tmp_path)  # the worker publishes HLS; this player plays MP4 (see as_mp4)
     return ids
 
 

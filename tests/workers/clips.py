@@ -22,6 +22,7 @@ def make(kind, folder, seconds=3):
     audio = ["-f", "lavfi", "-i", AUDIO.format(seconds=seconds)]
     out = folder / {
         "h264_aac": "camera.mp4", "h264_aac_b": "camera-2.mp4", "h264_aac_faststart": "phone.mp4",
+        "h264_aac_ts": "camera.mts",
         "h264_ac3": "avchd.mts",
         "h264_pcm": "pcm.mov", "hevc": "phone-hevc.mp4", "interlaced_ac3": "interlaced.mts",
         "rotated": "phone-rotated.mp4", "vfr": "screen-vfr.mp4", "mkv_as_mp4": "really-mkv.mp4",
@@ -39,6 +40,8 @@ def make(kind, folder, seconds=3):
                 *H264, "-c:a", "aac", "-shortest", str(out))
     elif kind == "h264_aac_faststart":  # its index first, as phones write it: readable from a pipe
         _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(out))
+    elif kind == "h264_aac_ts":  # an action camera's MPEG-TS with AAC (ADTS) sound
+        _ffmpeg(*video, *audio, *H264, "-c:a", "aac", "-shortest", "-f", "mpegts", str(out))
     elif kind == "no_audio":
         _ffmpeg(*video, *H264, str(out))
     elif kind == "with_gps":

@@ -1,8 +1,11 @@
 """The HLS media layer (issue 19) on real ffmpeg: keyframes, chunk plans, chunk encodes whose
 seams lose or repeat no picture, the copy path from a file or a pipe, the session's audio."""
 
+import array
 import json
+import math
 import re
+import struct
 import subprocess
 import time
 
@@ -11,6 +14,7 @@ import pytest
 from tests.workers import clips
 from tests.workers.test_media import video_md5
 from workers.media import fmp4, hls
+from workers.media.ffmpeg import FFmpegFailed
 from workers.media.probe import ENCODE, describe, plan_for
 
 # --- plan_chunks: pure -------------------------------------------------------------------------
@@ -47,6 +51,13 @@ def test_plan_chunks_short_film_or_no_keyframes_is_one_chunk():
     assert hls.plan_chunks(every(2.0, 30.0), 30.0) == [(0.0, 10.0), (10.0, None)]
 
 
+def test_plan_chunks_keeps_the_first_chunk_already_started():
+    keys = every(1.0, 300.0)
+    assert hls.plan_chunks(keys, 300.0, first_end=11.0) == [(0.0, 11.0), (11.0, 131.0), (131.0, 251.0),
+                                                            (251.0, None)]
+    assert hls.plan_chunks(keys[:16], 15.0, first_end=10.0) == [(0.0, 10.0), (10.0, None)]
+
+
 def test_plan_chunks_ignores_keyframes_outside_the_file_and_unsorted_input():
     keys = [300.0, -1.0, 10.0, 0.0, 250.0, 130.0, 900.0]
     assert hls.plan_chunks(keys, 400.0) == [(0.0, 10.0), (10.0, 130.0), (130.0, 250.0), (250.0, None)]
@@ -59,6 +70,25 @@ def test_segment_length_is_four_to_six_seconds(seconds, count):
     assert length <= hls.SEGMENT_SECONDS and (seconds < 12 or length >= 4)
 
 
+def box(kind, body):
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def test_fmp4_shift_moves_tfdt_and_sidx_by_the_offset(tmp_path):
+    tfdt_v1 = box(b"tfdt", b"\x01\x00\x00\x00" + struct.pack(">Q", 51200))
+    tfdt_v0 = box(b"tfdt", b"\x00\x00\x00\x00" + struct.pack(">I", 7))
+    sidx = box(b"sidx", b"\x01\x00\x00\x00" + struct.pack(">IIQQ", 1, 1000, 4000, 0) + b"\x00" * 16)
+    segment = tmp_path / "seg.m4s"
+    segment.write_bytes(box(b"styp", b"msdh") + sidx + box(b"moof", box(b"traf", tfdt_v1) + box(b"traf", tfdt_v0))
+                        + box(b"mdat", b"\x00" * 32))
+    fmp4.shift(segment, 120.5, 12800)
+    assert fmp4.decode_times(segment) == [51200 + 1542400, 7 + 1542400]
+    data = segment.read_bytes()
+    assert struct.unpack_from(">Q", data, data.index(b"sidx") + 16)[0] == 4000 + 120500
+    with pytest.raises(ValueError):
+        fmp4.shift(segment, 400000.0, 12800)  # past what a version-0 tfdt holds
+
+
 # --- on real ffmpeg ---------------------------------------------------------------------------
 
 def ffmpeg_cmd(*args):
@@ -68,7 +98,7 @@ def ffmpeg_cmd(*args):
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """``clip(kind)``: a generated clip, made once per module. Besides tests.workers.clips:
-    ``hevc_open_gop`` (14 s, MKV, open GOPs whose leading pictures belong to the chunk before) and
+    ``hevc_open_gop`` (10 s, MKV, open GOPs whose leading pictures belong to the chunk before) and
     ``interlaced_mpeg2`` (6 s, MPEG-TS) and ``faststart`` (``h264_aac`` of 13 s, index first)."""
     folder = tmp_path_factory.mktemp("hls-clips")
     made = {}
@@ -78,8 +108,8 @@ def clip(tmp_path_factory):
             return made[kind]
         if kind == "hevc_open_gop":
             path = folder / "phone.mkv"
-            ffmpeg_cmd("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=14", "-f", "lavfi",
-                       "-i", "sine=frequency=440:sample_rate=48000:duration=14", "-c:v", "libx265",
+            ffmpeg_cmd("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=10", "-f", "lavfi",
+                       "-i", "sine=frequency=440:sample_rate=48000:duration=10", "-c:v", "libx265",
                        "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=25:open-gop=1:bframes=4",
                        "-c:a", "aac", str(path))
         elif kind == "interlaced_mpeg2":  # an HDV or DVD camcorder's TS: MPEG-2, fields, GOP of 12
@@ -146,6 +176,7 @@ def encode_all(src, tmp_path, offset=0.0, first=4.0, length=8.0, chunks=None):
 def check_chunks(src, info, chunks, results, tmp_path, offset=0.0):
     inits = {open(init, "rb").read() for init, _segments in results}
     assert len(inits) == 1  # one EXT-X-MAP for the whole film
+    assert b"options:" not in inits.pop()  # x264's settings SEI travels in the first picture, not the init
     init = results[0][0]
     scale = fmp4.timescale(init)
     for n, ((start, _end), (_init, segments)) in enumerate(zip(chunks, results, strict=True)):
@@ -178,7 +209,10 @@ def test_keyframes_from_the_packet_index_and_from_the_start_only(clip):
 
 def test_chunks_of_an_open_gop_hevc_film_hold_every_picture_once(clip, tmp_path):
     src = clip("hevc_open_gop")
-    info, chunks, results = encode_all(src, tmp_path, offset=30.0, first=2.0, length=8.0)
+    # as the worker starts it: the first chunk's end from the file's beginning, the rest planned later
+    first_end = hls.first_keyframe_after(src, 2.0, timeout=30)
+    chunks = hls.plan_chunks(hls.keyframes(src, timeout=30), 10.0, length=4.0, first_end=first_end)
+    info, chunks, results = encode_all(src, tmp_path, offset=30.0, chunks=chunks)
     assert len(chunks) == 3 and plan_for([info])[0] == ENCODE
     film = check_chunks(src, info, chunks, results, tmp_path, offset=30.0)
     assert ssim(film, src) >= 0.95
@@ -222,12 +256,15 @@ def test_the_session_audio_fills_a_file_without_sound_with_silence(clip, tmp_pat
     film = joined(init, segments, tmp_path / "audio.mp4")
     assert sum(s for _p, s in segments) == pytest.approx(sum(i.duration for i in infos), abs=0.05)
 
-    def loudness(at):
-        err = subprocess.run(["ffmpeg", "-hide_banner", "-ss", str(at), "-t", "2", "-i", str(film), "-af",
-                              "volumedetect", "-f", "null", "-"], capture_output=True, text=True).stderr
-        return float(re.search(r"mean_volume: (-?[0-9.]+) dB", err).group(1))
+    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(film), "-ac", "1", "-ar", "1000", "-f", "s16le", "-"],
+                         capture_output=True, check=True).stdout
+    samples = array.array("h", pcm)
 
-    assert loudness(1) > -40 and loudness(5) < -80 and loudness(10) > -40  # sound, silence, sound
+    def loudness(at):  # RMS of two seconds from ``at``, at 1000 samples a second
+        window = samples[at * 1000:(at + 2) * 1000]
+        return math.sqrt(sum(v * v for v in window) / len(window))
+
+    assert loudness(1) > 1000 and loudness(5) < 10 and loudness(10) > 1000  # sound, silence, sound
 
 
 class SlowPipe:
@@ -272,11 +309,22 @@ def test_copy_path_avchd_from_a_pipe_gets_aac_and_keeps_its_start(clip, tmp_path
     assert fmp4.decode_times(segments[0][0])[0] == round(info.video_start * fmp4.timescale(init))
 
 
+def test_copy_path_copies_aac_out_of_mpeg_ts(clip, tmp_path):
+    src = tmp_path / "aac.mts"
+    ffmpeg_cmd("-i", str(clip("h264_aac")), "-c", "copy", "-f", "mpegts", str(src))
+    info = describe(src)
+    init, segments = hls.copy_to_segments(SlowPipe(src), info, tmp_path / "out", 0.0, "audio", timeout=60)
+    audio = joined(init, segments, tmp_path / "a.mp4")
+    assert sum(s for _p, s in segments) == pytest.approx(info.duration, abs=0.1)
+    assert decode_errors(audio) == ""
+
+
 def test_copy_path_refuses_a_piped_mp4_whose_index_is_at_the_end(clip, tmp_path):
     src = clip("long_h264")  # ffmpeg writes the moov last unless told otherwise
     info = describe(src)
     assert not hls.streamable(src.read_bytes()[:hls.HEAD_BYTES], info)
     assert hls.streamable(clip("faststart").read_bytes()[:hls.HEAD_BYTES], info)
+    assert hls.streamable(clip("faststart").read_bytes()[:64], info)  # a moov longer than the head
     with pytest.raises(hls.NeedsSeeking):
         hls.copy_to_segments(SlowPipe(src), info, tmp_path, 0.0, "video", timeout=60)
     init, segments = hls.copy_to_segments(src, info, tmp_path, 0.0, "video", timeout=60)  # from a path: fine
@@ -290,3 +338,18 @@ def test_a_failing_callback_stops_ffmpeg(clip, tmp_path):
     with pytest.raises(RuntimeError, match="storage down"):
         hls.copy_to_segments(SlowPipe(clip("faststart")), describe(clip("faststart")), tmp_path, 0.0, "video",
                              timeout=60, on_segment=refuse)
+
+
+def test_a_stalled_source_times_out(clip, tmp_path):
+    class Stalled(SlowPipe):
+        """The download stops answering after the first blocks."""
+
+        def read(self, size):
+            if self.file.tell() > 64 * 1024:
+                time.sleep(1)
+            return super().read(size)
+
+    src = clip("h264_ac3")
+    with pytest.raises(FFmpegFailed) as failed:
+        hls.copy_to_segments(Stalled(src), describe(src), tmp_path, 0.0, "video", timeout=0.5)
+    assert failed.value.timed_out

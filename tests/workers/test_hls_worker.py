@@ -179,3 +179,12 @@ def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_byte
     expected = [hashlib.sha256((tmp_path / "clips" / name).read_bytes()).hexdigest()
                 for name in ("phone.mp4", "camera.mp4")]
     assert digests == expected
+
+
+def test_a_camera_mpeg_ts_file_with_aac_sound_is_copied(app, uploaded, run_jobs):
+    recording_id = uploaded("h264_aac_ts")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "copy"
+    assert [(p.track, p.part) for p in parts] == [("audio", 0), ("video", 0)]
+    assert abs(rec.playable_seconds - 3.0) < 0.3

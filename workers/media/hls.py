@@ -21,6 +21,7 @@ Two paths, as chosen by ``probe.plan_for``:
 import bisect
 import math
 import os
+import struct
 import subprocess
 import tempfile
 import threading
@@ -132,7 +133,7 @@ def _float(text):
         return None
 
 
-def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUNK_SECONDS):
+def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUNK_SECONDS, first_end=None):
     """Split a file of ``duration`` seconds into chunks that start on keyframes.
 
     Returns [(start, end), ...] in file seconds: the first starts at 0 and ends on the first
@@ -140,9 +141,15 @@ def plan_chunks(keyframe_times, duration, first=FIRST_CHUNK_SECONDS, length=CHUN
     one ends on the first keyframe at least ``length`` after its start, and the last ends at None
     (the end of the file). A tail shorter than a quarter of ``length`` (12 s after the first
     chunk) joins the chunk before it, so no chunk is tiny. Each chunk covers [start, end).
+
+    ``first_end``: the end the first chunk was already given (``first_keyframe_after(path,
+    first)``, encoded while the keyframes were being listed), so the plan agrees with it.
     """
     times = sorted(t for t in keyframe_times if 0 < t < duration)
     chunks, start = [], 0.0
+    if first_end is not None:
+        chunks.append((0.0, first_end))
+        start = first_end
     while True:
         want = start + (first if not chunks else length)
         tail = 2 * SEGMENT_SECONDS if not chunks else length / 4
@@ -197,14 +204,14 @@ def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=
     options = {**HLS_OUTPUT, **_x264_options(fps, segment), "an": None,
                # a keyframe every segment / 3: the muxer cuts at the first one past each segment
                "force_key_frames": f"expr:gte(t,n_forced*{segment / GOPS_PER_SEGMENT:.6f})",
-               "hls_time": f"{segment - 0.5 / fps:.6f}", "hls_playlist_type": "vod",
+               "hls_time": f"{segment - 0.5 / fps:.6f}", "hls_playlist_type": "vod", "hls_list_size": "0",
                "hls_segment_filename": os.path.join(os.path.abspath(outdir), SEGMENT_PATTERN)}
     _clear(outdir)
     stream = ffmpeg.output(video, os.path.join(os.path.abspath(outdir), PLAYLIST_NAME), **options)
     gate.run(stream, cwd=outdir, timeout=timeout, duration=seconds, progress=progress)
-    # ffmpeg starts the chunk at 0; a file's first chunk starts at its first picture
     init, segments = _read_playlist(outdir)
     scale = fmp4.timescale(init)
+    # ffmpeg starts every chunk at 0; a file's first chunk starts at its first picture
     shift = offset + (info.video_start if start <= 0 else 0.0)
     for path, _duration in segments:
         fmp4.shift(path, shift, scale)
@@ -276,8 +283,8 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
     """
     tracks = (track,) if isinstance(track, str) else tuple(track)
     piped = hasattr(src_or_pipe, "read")
-    if piped:
-        head = src_or_pipe.read(HEAD_BYTES)
+    if piped and transcode.input_format(info) == "mov":
+        head = _read_head(src_or_pipe, time.monotonic() + timeout)
         if not streamable(head, info):
             raise NeedsSeeking("the file's index (moov) follows its media: give a local path")
         src_or_pipe = _Prefixed(head, src_or_pipe)
@@ -290,7 +297,9 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
         if name == VIDEO:
             args += ["-map", "0:v:0", "-c:v", "copy"]
         elif info.audio_codec:
-            args += ["-map", "0:a:0", *(["-c:a", "copy"] if info.audio_codec == "aac" else AAC)]
+            # ADTS (AAC in MPEG-TS) becomes the MP4 form; MP4's own AAC passes unchanged
+            copy = ["-c:a", "copy", "-bsf:a", "aac_adtstoasc"]
+            args += ["-map", "0:a:0", *(copy if info.audio_codec == "aac" else AAC)]
         else:  # a file without sound in a session with sound: silence as long as the file
             silence = f"[silence{len(outputs)}]"
             args += ["-filter_complex", f"anullsrc=r=48000:cl=stereo,atrim=end={info.duration:.6f}{silence}",
@@ -337,16 +346,20 @@ def audio_track(sources_infos, outdir, timeout, on_segment=None):
 def streamable(head, info):
     """Whether a file can be read from a pipe, judged from its first bytes (``head``, a few
     hundred KiB): an MP4/MOV only when its index (moov) comes before its media (mdat)."""
-    if not transcode.input_format(info) == "mov":
+    if transcode.input_format(info) != "mov":
         return True
-    try:
-        for kind, _offset, _header, _size in fmp4.boxes(head):
-            if kind == b"moov":
-                return True
-            if kind == b"mdat":
-                return False
-    except ValueError:  # the head ends inside a box: its size is known, the moov lies beyond
-        pass
+    offset = 0
+    while offset + 8 <= len(head):  # top-level box headers only: the moov itself may be longer
+        size, kind = struct.unpack_from(">I4s", head, offset)
+        if kind == b"moov":
+            return True
+        if kind == b"mdat":
+            return False
+        if size == 1 and offset + 16 <= len(head):
+            size = struct.unpack_from(">Q", head, offset + 8)[0]
+        if size < 8:
+            return False
+        offset += size
     return False
 
 
@@ -360,7 +373,7 @@ def _hls_output(folder, seconds, kind):
     folder = os.path.abspath(folder)
     return ["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "1024",
             "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", str(seconds),
-            "-hls_playlist_type", kind, "-hls_flags", "temp_file",
+            "-hls_playlist_type", kind, "-hls_list_size", "0", "-hls_flags", "temp_file",
             "-hls_fmp4_init_filename", INIT_NAME,
             "-hls_segment_filename", os.path.join(folder, SEGMENT_PATTERN),
             os.path.join(folder, PLAYLIST_NAME)]
@@ -389,7 +402,7 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
                 proc.kill()
             proc.wait()
             if feeder:
-                feeder.join()
+                feeder.join(timeout=5)  # a source stuck in read() must not hold the job
         if feeder and feeder.error:
             raise feeder.error
         errfile.seek(0)
@@ -424,6 +437,19 @@ class _Watcher:
             self.done.append((path, duration))
             if self.on_segment:
                 self.on_segment(Segment(self.track, len(self.done) - 1, path, duration, self.init))
+
+
+def _read_head(pipe, deadline):
+    """The first ``HEAD_BYTES`` of ``pipe`` (fewer at its end), read within ``deadline``."""
+    head = b""
+    while len(head) < HEAD_BYTES:
+        if time.monotonic() > deadline:
+            raise FFmpegFailed("the source did not deliver its first bytes in time", timed_out=True)
+        block = pipe.read(HEAD_BYTES - len(head))
+        if not block:
+            break
+        head += block
+    return head
 
 
 class _Prefixed:

@@ -28,9 +28,9 @@ def first_keyframe_after(path, info, seconds, timeout=120):
     return hls.first_keyframe_after(path, seconds, timeout=timeout)
 
 
-def plan_chunks(keyframe_times, duration, first, length):
+def plan_chunks(keyframe_times, duration, first, length, first_end=None):
     """``[(start, end)]`` chunks cut at keyframes (``hls.plan_chunks``)."""
-    return hls.plan_chunks(keyframe_times, duration, first=first, length=length)
+    return hls.plan_chunks(keyframe_times, duration, first=first, length=length, first_end=first_end)
 
 
 def copy_to_segments(src, info, outdir, offset, track, timeout, on_segment=None):
