@@ -180,18 +180,23 @@ def follow(args, deployment, api, db, redis_url, recording_id, uploaded_at):
 
 def maybe_cut(args, deployment, db, redis_url, row, state, timeline, now):
     """Cut off a worker host that is in the middle of a job of the film (running for 3 s at
-    least); returns what it held (the recording's run token, its chunks' tokens), or None when
-    no host is mid-job right now."""
-    busy = {host: jobs for host, jobs in client.busy_workers(redis_url).items()
-            if any(running >= 3 for _id, _d, running in jobs)}
-    if not busy:
+    least, and for a chunk job, its part still at work: progress moves when a part is done, and
+    RQ shows that part's host busy a moment longer); returns what it held (the recording's run
+    token, its chunks' tokens), or None when no host is mid-job right now."""
+    candidates = {}
+    for host, jobs in client.busy_workers(redis_url).items():
+        part_ids = [int(m.group(1)) for job_id, _d, _r in jobs if (m := PART_JOB.match(job_id))]
+        working = db.part_tokens(part_ids, working=True)
+        if any(running >= 3 for _id, _d, running in jobs) and len(working) == len(part_ids):
+            candidates[host] = (jobs, working)
+    if not candidates:
         return None
-    host = sorted(busy)[0]
-    part_ids = [int(m.group(1)) for job_id, _d, _r in busy[host] if (m := PART_JOB.match(job_id))]
-    snapshot = {"job_token": row["job_token"], "parts": db.part_tokens(part_ids)}
+    host = sorted(candidates)[0]
+    jobs, working = candidates[host]
+    snapshot = {"job_token": row["job_token"], "parts": working}
     cut_off(deployment, host, args.cut)
     timeline.update(cut=now, cut_host=host, progress_at_cut=state["progress"],
-                    cut_jobs=[description for _id, description, _r in busy[host]])
+                    cut_jobs=[description for _id, description, _r in jobs])
     say(f"cut {host} off ({args.cut}) at progress {state['progress']:.2f}, mid-job: {timeline['cut_jobs']}")
     return snapshot
 

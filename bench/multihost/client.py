@@ -106,11 +106,13 @@ class Database:
         row = self.one(f"SELECT {', '.join(names)} FROM recordings WHERE id = %s", recording_id)  # noqa: S608
         return dict(zip(names, row, strict=True))
 
-    def part_tokens(self, part_ids):
-        """``{part id: job token}`` of the given film parts (chunk jobs)."""
+    def part_tokens(self, part_ids, working=False):
+        """``{part id: job token}`` of the given film parts (chunk jobs); only those at work now
+        with ``working``."""
         if not part_ids:
             return {}
-        return dict(self.all("SELECT id, job_token FROM film_parts WHERE id = ANY(%s)", list(part_ids)))
+        return dict(self.all("SELECT id, job_token FROM film_parts WHERE id = ANY(%s) "
+                             "AND (NOT %s OR status = 'working')", list(part_ids), working))
 
     def parts(self, recording_id, run):
         """``{part id: (track, part, status, attempts)}`` of the run's film parts."""
