@@ -99,9 +99,8 @@ def settings(args):
     return {name: str(value) for name, value in chosen.items() if value is not None}
 
 
-def deploy(args):
-    """Every host up; returns the deployment, the world's ids and the leader's token."""
-    deployment = hosts.Deployment(WORKDIR, args.logs, settings(args))
+def deploy(deployment):
+    """Every host up; returns the world's ids, the leader's token and the app hosts' environment."""
     netns.create()
     say(f"hosts: {', '.join(f'{h} {a}' for h, a in netns.HOSTS.items())}; client {netns.CLIENT_IP}")
     deployment.start_postgres()
@@ -120,7 +119,7 @@ def deploy(args):
     hosts.wait_for(lambda: len(registered_hosts(web_env["REDIS_URL"])) == len(hosts.WORKERS),
                    "the workers' registration in Redis", deployment, timeout=90)
     say(f"fp-web: gunicorn on {web_env['PUBLIC_URL']}; workers on {', '.join(hosts.WORKERS)}")
-    return deployment, world, token, web_env
+    return world, token, web_env
 
 
 def registered_hosts(redis_url):
@@ -341,9 +340,9 @@ def run(args):
     film_path = film.make(args.cache, args.minutes)
     source = film.count(film_path)
     clean_slate(args.logs)
-    deployment = None
+    deployment = hosts.Deployment(WORKDIR, args.logs, settings(args))
     try:
-        deployment, world, token, env = deploy(args)
+        world, token, env = deploy(deployment)
         api = client.Api(env["PUBLIC_URL"], token)
         recording_id, size, seconds = api.upload(world["session"], film_path)
         uploaded_at = time.monotonic()
@@ -368,8 +367,7 @@ def run(args):
         return result
     finally:
         say("tearing down")
-        if deployment is not None:
-            deployment.stop_all()
+        deployment.stop_all()
         netns.destroy(kill_pids)
         shutil.rmtree(WORKDIR, ignore_errors=True)
         for sock in hosts.weed_sockets():
@@ -381,6 +379,7 @@ def main():
     args = parse_args()
     if os.geteuid() != 0:
         sys.exit("bench/multihost.py needs root: it creates network namespaces")
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the teardown in `finally`
     signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     run(args)
