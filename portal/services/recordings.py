@@ -13,7 +13,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from portal.extensions import db
 from portal.models.base import utcnow
@@ -155,8 +155,15 @@ def job_is_alive(job):
     A retry waits in RQ's scheduled registry; if no scheduler moves it in time (none running,
     or it died), the reconciler takes over. A duplicate run is harmless: the job claims the
     recording in the database first.
+
+    A job whose worker host died or lost its network stays ``started`` until some worker's RQ
+    maintenance (every ten minutes) finds its heartbeat expired; so a started job's registry is
+    cleaned up now, which hands an abandoned job to its next retry (or fails it).
     """
     status = job.get_status(refresh=True)
+    if status == JobStatus.STARTED:
+        StartedJobRegistry(job.origin, connection=job.connection).cleanup()
+        status = job.get_status(refresh=True)
     if status != JobStatus.SCHEDULED:
         return status in LIVE_JOB_STATES
     due = ScheduledJobRegistry(job.origin, connection=job.connection).get_scheduled_time(job)

@@ -170,6 +170,27 @@ def test_reconciler_recovers_a_job_lost_with_redis(app, uploaded, run_jobs, redi
     assert rec.status == "ready" and rec.attempts == 2
 
 
+def test_reconciler_recovers_a_job_whose_worker_host_died(app, uploaded, redis_server):
+    """A host that dies (or loses its network) leaves its job ``started`` with a heartbeat that
+    stops: the next round hands it to its retry instead of waiting for RQ's ten-minute cleanup."""
+    from rq.job import Job, JobStatus
+
+    recording_id = uploaded("h264_aac")
+    with app.app_context():
+        rec = db.session.get(Recording, recording_id)
+        rec.status, rec.attempts, rec.heartbeat_at = "processing", 1, utcnow() - timedelta(minutes=10)
+        rec.duration = 3.0
+        db.session.commit()
+        job = recording_service.enqueue_processing(rec)
+        get_queue(HEAVY).remove(job)  # taken by a worker on a host that then died:
+        job.set_status(JobStatus.STARTED)  # started, its registry entry's heartbeat long expired
+        redis_server.client.zadd(f"rq:wip:{HEAVY}", {f"{job.id}:lost-execution": 1})
+        assert recording_service.reconcile()["enqueued"] == 0  # its retry is the job now
+        retried = Job.fetch(job.id, connection=redis_server.client)
+        assert retried.get_status() in (JobStatus.SCHEDULED, JobStatus.QUEUED)
+        assert db.session.get(Recording, recording_id).status == "uploaded"
+
+
 def test_a_live_claim_is_left_alone(app, uploaded):
     recording_id = uploaded("h264_aac")
     with app.app_context():
