@@ -21,7 +21,7 @@ run: $(STAMPS)/sysdeps-run $(STAMPS)/venv-run $(MO)
 test: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/audit.py
-	node --test tests/js/*.test.mjs
+	node --test --test-reporter=dot tests/js/*.test.mjs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMPS)/venv-test
