@@ -214,6 +214,8 @@ export function start(cfg, media) {
     canMark = answer.can_mark;
     items.replaceChildren(...answer.items.map(rowNode));
     document.getElementById("checklist-empty").hidden = answer.items.length > 0;
+    const hint = document.getElementById("checklist-hint");
+    if (hint) hint.hidden = answer.items.length === 0;  // nothing to mark: no instructions
   }
 
   document.addEventListener("keydown", (event) => {
