@@ -14,6 +14,7 @@ moves the break through ``portal.services.activity``.
 
 import json
 import logging
+import math
 import os
 import subprocess
 import tempfile
@@ -75,7 +76,8 @@ def parse_loudness(text):
                 value = float(raw)
             except ValueError:
                 value = SILENT_DB
-            values.append(max(SILENT_DB, round(value)) if value == value else SILENT_DB)
+            # digital silence prints -inf, and a block astats cannot measure inf or nan
+            values.append(max(SILENT_DB, round(value)) if math.isfinite(value) else SILENT_DB)
     return values
 
 

@@ -118,3 +118,12 @@ def test_a_film_without_sound_gets_no_lane_and_the_backfill_queues_films_without
         assert backfill() == 1  # only the film that has no track yet
         assert get_queue(LIGHT).job_ids == [f"activity-{waiting['recording']}"]
         assert backfill() == 0  # already queued
+
+
+def test_loudness_of_digital_silence_and_unmeasurable_blocks_is_the_silent_floor():
+    """astats prints -inf for digital silence (and inf or nan for a block it cannot measure, as a
+    steady generated tone gave): each is the silent floor, never an error that fails the job."""
+    from workers.activity import SILENT_DB, parse_loudness
+
+    text = "\n".join(f"lavfi.astats.Overall.RMS_level={raw}" for raw in ("-20.4", "-inf", "inf", "nan", "x"))
+    assert parse_loudness("frame:0\n" + text) == [-20, SILENT_DB, SILENT_DB, SILENT_DB, SILENT_DB]
