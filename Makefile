@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMPS := .make
 PO     := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
+# pytest processes (pytest-xdist); each test file stays in one process with its fixtures, and much
+# of a browser or worker test is waiting, so two processes share two cores well. 0: one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint screens check-translations messages lock worker clean help
 
@@ -22,7 +25,7 @@ test: $(STAMPS)/sysdeps-test $(STAMPS)/venv-test $(MO)
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/audit.py
 	node --test --test-reporter=dot tests/js/*.test.mjs
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMPS)/venv-test
 	$(BIN)/ruff check .

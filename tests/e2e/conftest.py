@@ -22,23 +22,10 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark browser tests ``e2e`` and run them on SQLite only.
-
-    A browser test checks what a person sees; the services under it are tested on both databases
-    in tests/portal and tests/workers. Running every browser test a second time on PostgreSQL
-    doubled their time and kept ``make test`` over 15 minutes (issue 16), so the PostgreSQL
-    copies that the ``database_url`` fixture makes are deselected here.
-    """
-    postgres = set()
+    """Mark browser tests ``e2e``. They run on SQLite only (tests/conftest.py: SQLITE_ONLY)."""
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            callspec = getattr(item, "callspec", None)
-            if callspec is not None and callspec.params.get("database_url") == "postgresql":
-                postgres.add(item)
-    if postgres:
-        config.hook.pytest_deselected(items=sorted(postgres, key=lambda item: item.nodeid))
-        items[:] = [item for item in items if item not in postgres]
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +83,13 @@ def page(browser, live_server, tmp_path):
 
 
 def login(page, email, password):
-    """Log in through the real form."""
+    """Log in through the real form, and wait for the answer: a `goto` right after the click
+    would otherwise abort the form's POST now and then and find the login page again."""
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
 
 
 def open_menu(page):
