@@ -1,11 +1,11 @@
 """An encode in chunks: one planning run, then one RQ job per part (issue 19).
 
-The planning run (``workers.processing.process_recording``, heavy queue) holds the recording's
+The planning run (``workers.processing.process_recording``, FIRST queue) holds the recording's
 claim. It finds the first keyframe after MEDIA_FIRST_CHUNK_SECONDS and queues that first chunk
 at once, then lists every keyframe and writes the other parts (chunks of about
 MEDIA_CHUNK_SECONDS, cut at keyframes, plus one part with the whole session's sound) and sets
 ``planned_at``: from then on the parts carry the work and the reconciler watches their
-heartbeats. A film's first two video chunks and its sound go to the FIRST queue, which every
+heartbeats. A film's first video chunk and its sound go to the FIRST queue, which every
 worker on the heavy queue takes before it (``workers.queues.listened``), so a new film becomes
 playable before the tails of films that already play are encoded.
 
@@ -41,7 +41,8 @@ from workers.publishing import PartWriter, Superseded
 
 log = logging.getLogger(__name__)
 parts_table = FilmPart.__table__
-FRONT_CHUNKS = 2  # a film's first video chunks that jump the queue
+FRONT_CHUNKS = 1  # a film's first video chunks that jump the queue: one, so five new films each
+# get their first ten seconds encoded before any of them gets a second chunk (docs/BENCHMARKS.md)
 
 
 def part_job_id(part_id):
@@ -54,7 +55,7 @@ def finish_job_id(recording_id):
 
 
 def at_front(track, number):
-    """True for the parts a viewer needs first (FIRST queue): the first video chunks and the sound."""
+    """True for the parts a viewer needs first (FIRST queue): the first video chunk and the sound."""
     return track == AUDIO or number < FRONT_CHUNKS
 
 

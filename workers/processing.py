@@ -132,7 +132,8 @@ class Heartbeat:
 
 
 def process_recording(recording_id):
-    """Probe and publish one recording as HLS: copied here, or planned into chunk jobs (heavy queue)."""
+    """Probe and publish one recording as HLS: copied here, or planned into chunk jobs (FIRST queue:
+    a new film's run goes before the tails of films that already play)."""
     app = current_app._get_current_object()
     label = job_label()
     token = secrets.token_hex(8)

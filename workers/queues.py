@@ -4,7 +4,7 @@ from flask import current_app
 from redis import Redis
 from rq import Queue, Retry
 
-FIRST = "first"  # the first chunks of a film (issue 19): a worker on HEAVY takes these before any other
+FIRST = "first"  # a new film's run and first chunk (issue 19): a worker on HEAVY takes these before any other
 HEAVY = "heavy"  # long encodes
 LIGHT = "light"  # probe, pictures, mail: quick feedback never waits behind an encode
 QUEUES = (FIRST, HEAVY, LIGHT)

@@ -119,17 +119,19 @@ def check_job_id_for(recording_id):
 
 def enqueue_processing(recording):
     """Queue the next job of an uploaded recording: its quick check (light queue) until it has
-    passed (its duration is known), then its processing (heavy queue). Returns the new job, or
+    passed (its duration is known), then its processing run (FIRST queue, which workers on the
+    heavy queue take first: the run copies the film or plans its chunks, so a new film starts at
+    once instead of waiting behind the chunks of films that already play). Returns the new job, or
     None when that job is already waiting or running."""
     from workers.processing import process_recording, processing_timeout
-    from workers.queues import HEAVY, LIGHT, enqueue, redis_connection
+    from workers.queues import FIRST, LIGHT, enqueue, redis_connection
 
     if recording.duration is None:
         from workers.quick_checks import check_recording, check_timeout
 
         func, queue, job_id, timeout = check_recording, LIGHT, check_job_id_for(recording.id), check_timeout
     else:
-        func, queue, job_id, timeout = process_recording, HEAVY, job_id_for(recording.id), processing_timeout
+        func, queue, job_id, timeout = process_recording, FIRST, job_id_for(recording.id), processing_timeout
     try:
         existing = Job.fetch(job_id, connection=redis_connection())
         if job_is_alive(existing):

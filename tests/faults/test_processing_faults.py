@@ -41,7 +41,7 @@ from tests.films import ApiClient
 from tests.services import RedisServer
 from tests.workers import clips
 from workers.processing import process_recording
-from workers.queues import HEAVY, get_queue
+from workers.queues import FIRST, get_queue
 
 pytestmark = [pytest.mark.fault, pytest.mark.slow]
 
@@ -341,7 +341,7 @@ def _complete_and_enqueue_twice(app, factory, data, run_jobs, together):
 
     _twice(together, enqueue_again)
     with app.app_context():
-        queued = get_queue(HEAVY).count
+        queued = get_queue(FIRST).count
     runs = _twice(together, lambda n: _run_inline(app, recording_id)) if together else []
     run_jobs()
     result = outcome(app, recording_id, [hashlib.sha256(data).hexdigest()])

@@ -215,3 +215,35 @@ def test_a_chunk_that_keeps_failing_fails_the_film_with_its_reason(app, uploaded
     assert {(p.status, p.attempts) for p in parts if p.track == "video"} >= {("failed", 4)}
     with app.app_context():
         assert len(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.failed")).all()) == 1
+
+
+@sqlite_only
+def test_new_films_start_before_the_tails_of_films_that_play(app, factory, tmp_path):
+    """Films uploaded together (their quick checks done by the light worker) each get their run
+    and first chunk before any of them gets a second chunk: each plays within seconds, in turn."""
+    from rq.job import Job
+
+    from workers.chunks import part_job_id
+    from workers.worker import make_worker
+
+    small_parts(app)
+    app.config.update(MEDIA_FIRST_CHUNK_SECONDS=1, MEDIA_CHUNK_SECONDS=1)
+    films = [upload_clips(app, group_with_session(app, factory), tmp_path / f"clips-{n}", "mpeg_ps")
+             for n in range(2)]
+    with app.app_context():
+        make_worker(app, queues=("light",), simple=True).work(burst=True, with_scheduler=False)  # the quick worker
+        assert get_queue(FIRST).count == 2 and get_queue(HEAVY).count == 0  # both runs, ahead of any chunk
+        make_worker(app, queues=("heavy",), simple=True).work(burst=True, with_scheduler=False)
+    rec_a, parts_a, _ = state(app, films[0])
+    rec_b, parts_b, _ = state(app, films[1])
+    assert rec_a.status == rec_b.status == "ready"
+    with app.app_context():
+        connection = get_queue(FIRST).connection
+
+        def ended(part):
+            return Job.fetch(part_job_id(part.id), connection=connection).ended_at
+
+        chunks_a = [p for p in parts_a if p.track == "video"]
+        firsts_b = [p for p in parts_b if p.track == "audio" or p.part == 0]
+        assert len(chunks_a) >= 2
+        assert max(ended(p) for p in firsts_b) < min(ended(p) for p in chunks_a[1:])

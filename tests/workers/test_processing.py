@@ -12,7 +12,7 @@ from portal.models.recordings import Recording
 from portal.services import recordings as recording_service
 from portal.services.storage import get_storage
 from tests.films import ApiClient, group_with_session, small_parts, upload_clips
-from workers.queues import HEAVY, LIGHT, get_queue
+from workers.queues import FIRST, HEAVY, LIGHT, get_queue
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def heavy_job_exists(app, recording_id):
 
     with app.app_context():
         try:
-            Job.fetch(recording_service.job_id_for(recording_id), connection=get_queue(HEAVY).connection)
+            Job.fetch(recording_service.job_id_for(recording_id), connection=get_queue(FIRST).connection)
         except NoSuchJobError:
             return False
         return True
@@ -85,7 +85,7 @@ def test_a_file_that_is_no_film_is_rejected_by_the_quick_check_and_its_bytes_del
         app, uploaded, run_jobs, kind, code):
     recording_id = uploaded(kind)
     with app.app_context():
-        assert get_queue(LIGHT).count == 1 and get_queue(HEAVY).count == 0  # checked before any encode
+        assert get_queue(LIGHT).count == 1 and get_queue(FIRST).count + get_queue(HEAVY).count == 0  # checked first
     run_jobs()
     with app.app_context():
         rec = db.session.get(Recording, recording_id)
@@ -182,9 +182,9 @@ def test_reconciler_recovers_a_job_whose_worker_host_died(app, uploaded, redis_s
         rec.duration = 3.0
         db.session.commit()
         job = recording_service.enqueue_processing(rec)
-        get_queue(HEAVY).remove(job)  # taken by a worker on a host that then died:
+        get_queue(FIRST).remove(job)  # taken by a worker on a host that then died:
         job.set_status(JobStatus.STARTED)  # started, its registry entry's heartbeat long expired
-        redis_server.client.zadd(f"rq:wip:{HEAVY}", {f"{job.id}:lost-execution": 1})
+        redis_server.client.zadd(f"rq:wip:{FIRST}", {f"{job.id}:lost-execution": 1})
         assert recording_service.reconcile()["enqueued"] == 0  # its retry is the job now
         retried = Job.fetch(job.id, connection=redis_server.client)
         assert retried.get_status() in (JobStatus.SCHEDULED, JobStatus.QUEUED)
@@ -197,7 +197,7 @@ def test_a_live_claim_is_left_alone(app, uploaded):
         rec = db.session.get(Recording, recording_id)
         rec.status, rec.heartbeat_at = "processing", utcnow()
         db.session.commit()
-        get_queue(HEAVY).empty()
+        get_queue(FIRST).empty()
         assert recording_service.reconcile() == {"enqueued": 0, "failed": 0, "parts": 0}
 
 
@@ -241,7 +241,7 @@ def queue_job_scheduled_for_retry(app, recording_id):
     from rq.registry import ScheduledJobRegistry
 
     with app.app_context():
-        queue = get_queue(HEAVY)
+        queue = get_queue(FIRST)
         registry = ScheduledJobRegistry(queue=queue)
         job_id = recording_service.job_id_for(recording_id)
         assert job_id in registry.get_job_ids()
