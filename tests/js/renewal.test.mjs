@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { Lease, lifetime, refused, renewalDelay, RETRY_MS, usable } from "../../static/js/player/renewal.js";
+import { GROWING_MS, Lease, lifetime, refused, renewalDelay, RETRY_MS, usable } from "../../static/js/player/renewal.js";
 import { FakeClock } from "./fakes.mjs";
 
 function lease(clock, answers) {
@@ -33,6 +33,20 @@ test("a renewal is due at 80 % of the answer's life, at least a second", () => {
   assert.equal(renewalDelay(2), 1600);
   assert.equal(renewalDelay(1), 1000);
   assert.equal(renewalDelay(0.5), 1000);
+});
+
+test("a film still being processed is asked about every GROWING_MS, then at the usual pace", async () => {
+  assert.equal(renewalDelay(60, false), GROWING_MS);
+  assert.equal(renewalDelay(10, false), 8000); // a short-lived answer is renewed sooner anyway
+  assert.equal(renewalDelay(60, true), 48000);
+  const clock = new FakeClock();
+  const { subject, calls } = lease(clock, [{ expires_in: 60, complete: false },
+    { expires_in: 60, complete: true }, { expires_in: 60, complete: true }]);
+  await subject.fetch(false);
+  assert.deepEqual(clock.pending(), [GROWING_MS]);
+  await clock.advance(GROWING_MS);
+  assert.deepEqual(calls, [false, true]);
+  assert.deepEqual(clock.pending(), [48000]); // whole now: no more frequent renewals
 });
 
 test("an answer is usable while more than half its life, and a second, is left", () => {

@@ -9,10 +9,14 @@
 // the schedule is unit-tested without waiting (tests/js/renewal.test.mjs).
 
 export const RETRY_MS = 10000; // the network is down: ask again this soon
+export const GROWING_MS = 15000; // a film still being processed: ask again this soon, to show it grow
 
-// Milliseconds until the renewal of an answer that lives ``expiresIn`` seconds: at 80 % of it.
-export function renewalDelay(expiresIn) {
-  return Math.max(1, expiresIn * 0.8) * 1000;
+// Milliseconds until the renewal of an answer that lives ``expiresIn`` seconds: at 80 % of it;
+// no later than GROWING_MS while the film is still being processed (``complete`` false), so the
+// viewer sees the playable part grow and learns soon when the whole film can be played.
+export function renewalDelay(expiresIn, complete = true) {
+  const delay = Math.max(1, expiresIn * 0.8) * 1000;
+  return complete === false ? Math.min(delay, GROWING_MS) : delay;
 }
 
 // Milliseconds ``media`` (stamped with ``receivedAt``) has left at ``now``.
@@ -50,7 +54,7 @@ export class Lease {
 
   schedule(media) {
     this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(() => this.renew(), renewalDelay(media.expires_in));
+    this.timer = this.timers.setTimeout(() => this.renew(), renewalDelay(media.expires_in, media.complete));
   }
 
   async renew() {
