@@ -23,7 +23,7 @@ from portal.models.recordings import FAILED, REJECTED, SOURCE_UPLOADED, UPLOADED
 from portal.services import audit
 from portal.services import recordings as recording_service
 from portal.services.recording_state import transition
-from portal.services.storage import get_storage
+from portal.services.storage import LocalStorage, get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
 from workers.processing import MAX_ATTEMPTS, discard_originals, failure_code, job_label
@@ -67,16 +67,22 @@ def check_recording(recording_id):
 
 
 def _describe(key, size, source_id, workdir, limits):
-    """Download one original, describe it, and delete the copy: the check needs room for the
-    largest file only. :raise MediaRejected: for a file that is no usable film."""
-    path = os.path.join(workdir, f"source-{source_id}")
-    get_storage().download_to(key, path)
+    """Describe one original: on the local backend where it is stored (as the processing run
+    reads it; copying a 6 GB camera file first delayed every new film by seconds), on S3 from a
+    downloaded copy that is deleted afterwards, so the check needs room for the largest file only.
+    :raise MediaRejected: for a file that is no usable film."""
+    storage = get_storage()
+    stored = isinstance(storage, LocalStorage)
+    path = str(storage.path(key)) if stored else os.path.join(workdir, f"source-{source_id}")
+    if not stored:
+        storage.download_to(key, path)
     try:
         if os.path.getsize(path) != size:
             raise RuntimeError(f"source {source_id} is {os.path.getsize(path)} bytes, expected {size}")
         return describe(path, max_duration=limits.max_duration)
     finally:
-        os.remove(path)
+        if not stored:
+            os.remove(path)
 
 
 def _reject(recording_id, rejection, label):
