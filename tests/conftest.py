@@ -91,7 +91,7 @@ def pytest_terminal_summary(terminalreporter):
     problem = _postgres_problem[:1]
     if not problem:  # under pytest-xdist the skips happened in the workers: find them in the reports
         problem = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
-                   if isinstance(report.longrepr, tuple) and "PostgreSQL not available" in report.longrepr[2]][:1]
+                   if isinstance(report.longrepr, (tuple, list)) and "PostgreSQL not available" in report.longrepr[2]][:1]
     if problem:
         terminalreporter.write_line(
             f"NOTE: PostgreSQL runs were skipped ({problem[0]}). The SQLite runs passed "
