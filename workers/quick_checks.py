@@ -4,7 +4,7 @@ Every upload is checked before it waits for an encode: each file is probed and i
 decoded, and the session's length is held against MEDIA_MIN_DURATION_SECONDS and
 MEDIA_MAX_DURATION_HOURS. A file that can never become a film is ``rejected`` within seconds, with
 a reason the leader can act on, and its bytes are deleted with a receipt. A film that passes keeps
-its duration (the encode's timeout and the queue's estimate use it) and goes on to the heavy queue.
+its duration (the encode's timeout and the queue's estimate use it) and goes on to its processing run (first queue).
 
 Light jobs have a worker of their own (the Procfile's ``quick``, `make run`), so the check never
 waits behind an encode. The recording stays ``uploaded`` while it is checked; every write is
@@ -101,7 +101,7 @@ def _reject(recording_id, rejection, label):
 
 
 def _pass(recording_id, duration, infos, label):
-    """Keep the duration and hand the film to the heavy queue for its processing."""
+    """Keep the duration and queue the film's processing run (first queue)."""
     # The files' descriptions go along: the copy path can then stream an original from storage
     # into ffmpeg without reading it first to probe it.
     won = transition(recording_id, UPLOADED, expect=UPLOADED, duration=duration, attempts=0, reason_code=None,
