@@ -93,10 +93,24 @@ def login(page, email, password):
 
 
 def open_menu(page):
-    """Unfold the main menu when the page has folded it behind its button (narrow or crowded)."""
+    """Unfold the main menu when the page has folded it behind its button (narrow or crowded).
+
+    layout.js decides when the page loads and again on every resize; on a loaded machine CI once
+    saw the button visible and then gone before the click landed, so the choice is made again
+    until the menu is open or not folded."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.wait_for_load_state()
     toggle = page.locator(".nav-toggle")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
+    for _ in range(10):
+        if not toggle.is_visible() or toggle.get_attribute("aria-expanded") == "true":
+            return
+        try:
+            toggle.click(timeout=1500)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the menu button stayed visible but could not be clicked")
 
 
 def log_out(page):
