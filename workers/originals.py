@@ -17,6 +17,11 @@ from portal.services.storage import LocalStorage
 CHUNK = 8 * 1024 * 1024
 
 
+def stored_path(storage, key):
+    """Where ffmpeg can read ``key`` in place (the local backend's file), or None (S3: fetch it)."""
+    return str(storage.path(key)) if isinstance(storage, LocalStorage) else None
+
+
 class Original:
     """One source file of a recording, readable by ffmpeg at ``path``; ``sha256()`` waits for
     the hash. :raise RuntimeError: from ``sha256()`` when the bytes are not the upload's size."""
@@ -24,8 +29,8 @@ class Original:
     def __init__(self, storage, key, size, path):
         self.size, self._digest, self._error = size, None, None
         self.source = path
-        if isinstance(storage, LocalStorage):
-            self.path = self.source = str(storage.path(key))
+        if (stored := stored_path(storage, key)) is not None:
+            self.path = self.source = stored
             self._thread = threading.Thread(target=self._hash_file, daemon=True)
             self._thread.start()
         else:

@@ -23,9 +23,10 @@ from portal.models.recordings import FAILED, REJECTED, SOURCE_UPLOADED, UPLOADED
 from portal.services import audit
 from portal.services import recordings as recording_service
 from portal.services.recording_state import transition
-from portal.services.storage import LocalStorage, get_storage
+from portal.services.storage import get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
+from workers.originals import stored_path
 from workers.processing import MAX_ATTEMPTS, discard_originals, failure_code, job_label
 
 log = logging.getLogger(__name__)
@@ -72,16 +73,17 @@ def _describe(key, size, source_id, workdir, limits):
     downloaded copy that is deleted afterwards, so the check needs room for the largest file only.
     :raise MediaRejected: for a file that is no usable film."""
     storage = get_storage()
-    stored = isinstance(storage, LocalStorage)
-    path = str(storage.path(key)) if stored else os.path.join(workdir, f"source-{source_id}")
-    if not stored:
+    path = stored_path(storage, key)
+    copied = path is None
+    if copied:
+        path = os.path.join(workdir, f"source-{source_id}")
         storage.download_to(key, path)
     try:
         if os.path.getsize(path) != size:
             raise RuntimeError(f"source {source_id} is {os.path.getsize(path)} bytes, expected {size}")
         return describe(path, max_duration=limits.max_duration)
     finally:
-        if not stored:
+        if copied:
             os.remove(path)
 
 
