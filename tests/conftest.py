@@ -84,22 +84,22 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(config, items):
-    """Deselect the PostgreSQL copies of the tests under SQLITE_ONLY; put LONGEST_FIRST first."""
+    """Mark browser tests ``e2e``, deselect the PostgreSQL copies of the tests under SQLITE_ONLY,
+    and put LONGEST_FIRST first."""
     deselected = []
     kept = []
     for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path.startswith("tests/e2e/"):
+            item.add_marker(pytest.mark.e2e)
         callspec = getattr(item, "callspec", None)
         on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
-        path = item.nodeid.split("::", 1)[0]
-        (deselected if on_postgres and path.startswith(SQLITE_ONLY) else kept).append(item)
+        rank = LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+        (deselected if on_postgres and path.startswith(SQLITE_ONLY) else kept).append((rank, item))
     if deselected:
-        config.hook.pytest_deselected(items=deselected)
-
-    def rank(item):
-        path = item.nodeid.split("::", 1)[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items[:] = sorted(kept, key=rank)  # stable: within a file, and among the others, the order stays
+        config.hook.pytest_deselected(items=[item for _rank, item in deselected])
+    kept.sort(key=lambda ranked: ranked[0])  # stable: within a file, and among the others, the order stays
+    items[:] = [item for _rank, item in kept]
 
 
 def pytest_terminal_summary(terminalreporter):

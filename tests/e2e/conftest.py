@@ -21,13 +21,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    """Mark browser tests ``e2e``. They run on SQLite only (tests/conftest.py: SQLITE_ONLY)."""
-    for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
-
-
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole run."""
