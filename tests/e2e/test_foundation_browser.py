@@ -59,6 +59,6 @@ def test_admin_invites_and_leader_logs_in(page, live_server, factory, mail_serve
 
 def test_wrong_password_is_refused_in_swedish(page, live_server, factory):
     factory.user(email="lena@example.org")
-    login(page, "lena@example.org", "not the password")
+    login(page, "lena@example.org", "not the password", refused=True)
     assert page.get_by_role("alert").inner_text() == "Fel e-postadress eller lösenord."
     assert page.url.endswith("/login")

@@ -7,7 +7,7 @@ from portal.extensions import db
 from portal.models import Group, GroupSession, User
 from portal.services import groups
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import forget_session, login
 from tests.films import ready_film
 from tests.group_fixtures import make_group
 
@@ -26,7 +26,7 @@ def test_a_changed_supervisor_finds_the_films_in_the_queue_and_the_former_one_no
     assert page.locator("main").get_by_text("Handledare: Sven Handledare").is_visible()
 
     for email, sees in (("sven@example.org", True), (ids["emails"]["supervisor"], False)):
-        page.context.clear_cookies()
+        forget_session(page)
         login(page, email, PASSWORD)
         page.goto("/review/")
         assert (page.locator("#queue").count() == 1) is sees, email
@@ -62,7 +62,7 @@ def test_an_archived_group_is_read_only_and_leaves_the_group_list(page, app, fac
     assert page.get_by_role("link", name="Ändra gruppen").count() == 0
     assert page.get_by_role("button", name="Lägg till deltagare").count() == 0
 
-    page.context.clear_cookies()
+    forget_session(page)
     login(page, "lena-a@example.org", PASSWORD)
     page.goto("/groups/")
     assert page.get_by_role("link", name="Grupp a").count() == 0

@@ -15,7 +15,7 @@ from portal.models.base import utcnow
 from portal.models.recordings import PROCESSING, READY, UPLOADED
 from portal.services import consent, notifications, supervision
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import forget_session, login
 from tests.e2e.test_upload_browser import choose, start_upload
 from tests.films import ApiClient, group_with_session, small_parts, upload_clips
 from tests.group_fixtures import make_group
@@ -56,7 +56,7 @@ def test_a_rejected_film_is_explained_and_uploaded_again(page, app, factory, tmp
     expect(page.locator("#notices li").first).to_contain_text("Principsession 1")
     expect(page.locator("#notices li").first).to_contain_text(
         "Ladda upp själva filmfilen från kameran, till exempel 00001.MTS")
-    page.context.clear_cookies()
+    forget_session(page)
     login(page, ids["emails"]["uploader"], PASSWORD)
     page.goto(f"/groups/{ids['group']}")
     attempt = page.locator("tr[data-session='1'] .film-attempt")
@@ -181,12 +181,12 @@ def test_the_co_leader_learns_who_uploads_and_gets_the_right(page, app, factory)
     expect(refusal).to_contain_text(f"{ids_name(app, ids['uploader'])} laddar upp gruppens filmer")
     expect(refusal).to_contain_text("Låt medledaren också ladda upp")
     expect(page.locator(".uppy-Dashboard")).to_have_count(0)
-    page.context.clear_cookies()
+    forget_session(page)
     login(page, ids["emails"]["uploader"], PASSWORD)
     page.goto(f"/groups/{ids['group']}")
     page.locator("#uploader").get_by_role("button", name="Låt medledaren också ladda upp").click()
     expect(page.locator("#uploader")).to_contain_text("och medledaren laddar upp filmerna")
-    page.context.clear_cookies()
+    forget_session(page)
     login(page, ids["emails"]["co_leader"], PASSWORD)
     page.goto(f"/sessions/{ids['session']}/upload")
     expect(page.locator(".uppy-Dashboard")).to_be_visible()

@@ -10,6 +10,7 @@ from portal.models import GroupSession, User
 from portal.models.base import utcnow
 from portal.storage_local import routes as storage_routes
 from tests.e2e import test_player_browser as player
+from tests.e2e.conftest import forget_session
 from tests.e2e.test_player_browser import open_player, video, wait_for_time
 
 # the player tests' real ~24 s film, processed by the real worker, on SQLite
@@ -35,7 +36,7 @@ def test_playback_stops_after_consent_is_withdrawn_or_the_role_removed(page, app
     parts = []
     page.on("response", lambda r: parts.append(r.status) if "/storage/object" in r.url else None)
     for end_right in (withdraw_consent, remove_role):
-        page.context.clear_cookies()  # log in anew: a role change may end the session
+        forget_session(page)  # log in anew: a role change may end the session
         open_player(page, film, "supervisor")
         page.get_by_role("button", name="Spela upp").click()
         wait_for_time(page, 1)

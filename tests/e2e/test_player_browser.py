@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.models import GroupSession, Organisation, User
 from portal.services import groups, programs, supervision
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import login
+from tests.e2e.conftest import forget_session, login
 from tests.films import ApiClient, as_mp4, group_with_session, ready_film
 from tests.workers import clips
 
@@ -176,7 +176,7 @@ def test_leader_replies_after_publication_and_the_supervisor_sees_it(page, app, 
     expect(thread.locator(".reply .comment-body")).to_have_text("Tack, det tar vi med oss.\nNästa gång också.")
     expect(thread.get_by_label("Svara på kommentaren vid 0:03")).to_have_value("")
 
-    page.context.clear_cookies()
+    forget_session(page)
     open_player(page, film, "supervisor", ready=False)
     thread = page.locator(f"#comment-{shared['id']}")
     expect(thread.locator(".reply .comment-body")).to_have_text("Tack, det tar vi med oss.\nNästa gång också.")

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Recording
+from tests.e2e.conftest import forget_session
 from tests.e2e.test_player_browser import open_player, video, wait_for_time
 from tests.films import ApiClient, group_with_session
 from tests.workers.speech_clips import make_session, pcm, utterance
@@ -98,7 +99,7 @@ def test_the_lane_shows_speech_and_break_skipping_jumps_over_them_and_the_break_
     assert saved.value.status == 200
     expect(page.locator("#break-text")).not_to_contain_text("föreslagen")
     expect(page.get_by_role("button", name="Bekräfta pausen")).to_be_hidden()
-    page.context.clear_cookies()
+    forget_session(page)
     open_player(page, film, "uploader")
     expect(page.locator("#speech-lane")).to_have_attribute("data-state", "ready")
     expect(page.locator("#break-text")).to_contain_text("Paus 0:")
