@@ -80,6 +80,18 @@ def start_redis(procs, folder):
     return f"redis://127.0.0.1:{port}/0"
 
 
+def local_env(tmp, redis_url, **extra):
+    """The environment of a bench's app and workers on embedded defaults in ``tmp`` (fresh
+    SQLite, local storage, the workers' folder); returns ``(env, db_path, storage_root)``."""
+    db_path, storage_root = tmp / "bench.sqlite3", tmp / "storage"
+    (tmp / "worker").mkdir(exist_ok=True)
+    env = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": "x" * 40,
+           "DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_url, "STORAGE_BACKEND": "local",
+           "STORAGE_PATH": str(storage_root), "WORKER_TMP_DIR": str(tmp / "worker"),
+           "PORTAL_ADMIN_EMAIL": "root-bench@example.org", "PORTAL_ADMIN_PASSWORD": "x" * 20, **extra}
+    return env, db_path, storage_root
+
+
 SETUP_SNIPPET = r"""
 import json, sys
 from datetime import date

@@ -17,7 +17,6 @@ each one's first playable. Results: bench/results/hls_paths.json.
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import sqlite3
@@ -29,7 +28,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, start_redis
+from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, start_redis
 from media_paths import (
     FFMPEG,
     SOURCES,
@@ -336,13 +335,7 @@ def main():
         per_kind = {kind: cut(films[kind], seconds, folder) for kind in kinds}
 
         redis_url = start_redis(procs, tmp)
-        db_path, storage_root = tmp / "bench.sqlite3", tmp / "storage"
-        (tmp / "worker").mkdir()
-        env = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": "x" * 40,
-               "DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_url, "STORAGE_BACKEND": "local",
-               "STORAGE_PATH": str(storage_root), "WORKER_TMP_DIR": str(tmp / "worker"),
-               "PORTAL_ADMIN_EMAIL": "root-bench@example.org", "PORTAL_ADMIN_PASSWORD": "x" * 20,
-               "MEDIA_MIN_DURATION_SECONDS": "1"}
+        env, db_path, storage_root = local_env(tmp, redis_url, MEDIA_MIN_DURATION_SECONDS="1")
         ids = bootstrap_app(env, confirmed_sessions=len(kinds) + len(five))["sessions"]
         logs = []
         for name, queues in WORKERS:  # as scripts/run.sh starts them

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, start_redis
+from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, start_redis
 
 sys.path.insert(0, str(ROOT))
 import ffmpeg  # noqa: E402 - ffmpeg-python, as the pipeline builds its commands
@@ -605,13 +605,8 @@ def main():
 
         # 2. the real worker: private Redis, fresh SQLite, local storage
         redis_url = start_redis(procs, tmp)
-        db_path, storage_root = tmp / "bench.sqlite3", tmp / "storage"
-        (tmp / "worker").mkdir()
-        env = {**os.environ, "PORTAL_ENV": "development", "SECRET_KEY": "x" * 40,
-               "DATABASE_URL": f"sqlite:///{db_path}", "REDIS_URL": redis_url, "STORAGE_BACKEND": "local",
-               "STORAGE_PATH": str(storage_root), "WORKER_TMP_DIR": str(tmp / "worker"),
-               "PORTAL_ADMIN_EMAIL": "root-bench@example.org", "PORTAL_ADMIN_PASSWORD": "x" * 20,
-               "MEDIA_MIN_DURATION_SECONDS": "1"}  # --minutes may be below a session's minimum
+        # --minutes may be below a session's minimum
+        env, db_path, storage_root = local_env(tmp, redis_url, MEDIA_MIN_DURATION_SECONDS="1")
         ids = bootstrap_app(env, confirmed_sessions=len(films))
         worker_log = tmp / "worker.log"
         worker = procs.start("worker", [str(VENV / "flask"), "--app", "app", "portal", "worker"], cwd=ROOT,

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ from workers.media.pipeline import job_timeout
 
 log = logging.getLogger(__name__)
 parts_table = FilmPart.__table__
+PLAYABLE_EVERY_S = 2.0  # how often a run rewrites "how much plays" while it publishes segments
 
 
 class Superseded(RuntimeError):
@@ -59,6 +61,7 @@ class PartWriter:
     part_token: str | None = None  # a chunk job's own claim on the part; None: the run holds it
     init_key: str | None = None
     published: set = None
+    playable_at: float | None = None  # when this writer last updated playable_seconds (monotonic)
 
     def __post_init__(self):
         self.published = set(db.session.scalars(db.select(FilmSegment.idx).where(
@@ -88,7 +91,10 @@ class PartWriter:
                                        part=self.part, idx=idx, duration=round(duration, 6), name=name,
                                        init=self.init_key))
             db.session.flush()
-            update_playable(self.recording_id)
+            now = time.monotonic()  # the first segment at once, then every few seconds: a long
+            if self.playable_at is None or now - self.playable_at >= PLAYABLE_EVERY_S:  # film has thousands
+                update_playable(self.recording_id)
+                self.playable_at = now
             db.session.commit()
         except BaseException:
             db.session.rollback()

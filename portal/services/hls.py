@@ -11,18 +11,19 @@ from portal.extensions import db
 from portal.models.media import CHUNK_DONE, TRACKS, FilmPart, FilmSegment
 
 
-def visible_segments(recording, track):
-    """The segments of ``track`` a viewer may play now, in order (empty for an MP4 film)."""
+def visible_segments(recording, track, columns=None):
+    """The segments of ``track`` a viewer may play now, in order (empty for an MP4 film); rows of
+    ``columns`` (FilmSegment's part and idx among them) instead of whole segments when given."""
     if recording.output_kind != "hls" or not recording.output_prefix:
         return []
     run = run_of(recording)
     done = {p for (p,) in db.session.execute(
         db.select(FilmPart.part).where(FilmPart.recording_id == recording.id, FilmPart.run == run,
                                        FilmPart.track == track, FilmPart.status == CHUNK_DONE))}
-    segments = db.session.scalars(
-        db.select(FilmSegment).where(FilmSegment.recording_id == recording.id, FilmSegment.run == run,
-                                     FilmSegment.track == track)
-        .order_by(FilmSegment.part, FilmSegment.idx)).all()
+    query = (db.select(*columns) if columns else db.select(FilmSegment)).where(
+        FilmSegment.recording_id == recording.id, FilmSegment.run == run, FilmSegment.track == track
+    ).order_by(FilmSegment.part, FilmSegment.idx)
+    segments = db.session.execute(query).all() if columns else db.session.scalars(query).all()
     visible, part, expected = [], 0, 0
     for segment in segments:
         if segment.part != part:  # moving on to a later part: only when every earlier one is finished
@@ -37,8 +38,10 @@ def visible_segments(recording, track):
 
 
 def playable_seconds(recording):
-    """Seconds playable from 0:00: the shorter of the tracks that have any segment."""
-    lengths = [sum(s.duration for s in visible_segments(recording, track)) for track in TRACKS]
+    """Seconds playable from 0:00: the shorter of the tracks that have any segment. Reads three
+    columns, not whole rows: the worker asks after every few segments of a long film."""
+    columns = (FilmSegment.part, FilmSegment.idx, FilmSegment.duration)
+    lengths = [sum(s.duration for s in visible_segments(recording, track, columns)) for track in TRACKS]
     lengths = [length for length in lengths if length > 0]
     return min(lengths) if lengths else 0.0
 
