@@ -117,6 +117,9 @@ class Config:
         # A session film shorter than this is rejected (a test clip, the wrong file).
         self.MEDIA_MIN_DURATION_SECONDS = env_int("MEDIA_MIN_DURATION_SECONDS", 60)
         self.WORKER_TMP_DIR = env_str("WORKER_TMP_DIR")
+        # On S3, the jobs of an encode on one worker host share one copy of the original (in
+        # WORKER_TMP_DIR); a copy unused for this long is deleted. 0: each job downloads its own.
+        self.ORIGINALS_CACHE_MINUTES = env_int("ORIGINALS_CACHE_MINUTES", 60)
         # Films are published as HLS (issue 19); an encode runs in chunk jobs cut at keyframes:
         # the first one this long (seconds, so the film plays soon), the others this long.
         self.MEDIA_FIRST_CHUNK_SECONDS = env_int("MEDIA_FIRST_CHUNK_SECONDS", 10)

@@ -215,14 +215,16 @@ def encode_part(part_id):
     try:
         with Heartbeat(app, recording_id, token, beat=lambda: _beat(part_id, token)):
             storage, outdir = get_storage(), os.path.join(workdir, "out")
+            cache = originals.host_cache(app.config, storage)
             if track == AUDIO:
-                files = originals.fetch(storage, sources, workdir)
+                files = originals.fetch(storage, sources, workdir, hashed=False, cache=cache)
                 pairs = [(files[source_id].path, info)
                          for (source_id, _key, _size), info in zip(sources, infos, strict=True)]
                 segmenting.audio_track(pairs, outdir, timeout=job_timeout(duration, "audio"), on_segment=writer)
             else:
                 source_id, key, size = sources[index]
-                original = originals.fetch(storage, [(source_id, key, size)], workdir)[source_id]
+                original = originals.fetch(storage, [(source_id, key, size)], workdir, hashed=False,
+                                           cache=cache)[source_id]
                 length = (end if end is not None else infos[index].duration) - start
                 segmenting.encode_video_chunk(original.path, infos[index], start, end, outdir, offset,
                                               timeout=job_timeout(length, "encode"), on_segment=writer)
@@ -230,6 +232,8 @@ def encode_part(part_id):
         log.info("job %s: film part %s (%s #%s of recording %s) is done", label, part_id, track, number,
                  recording_id)
         if publishing.finish_run(recording_id, run, label):
+            if cache is not None:
+                cache.drop([key for _id, key, _size in sources])
             return "ready"
         return "done"
     except Superseded:

@@ -6,15 +6,27 @@ segments are published while the original is still being read; where a local fil
 (an MP4 with its index at the end, the encode path's keyframes) the body is written to the
 job's folder through the hash. Either way: one GET, and the byte count is checked against the
 upload's size.
+
+An encode's jobs (its planning run, each chunk, its sound) share one copy per worker host on S3
+(``HostCache``): a 2.5-hour camera file of 6 GB in 75 chunks would otherwise be downloaded 75
+times. Chunk jobs do not hash (the planning run recorded the checksum).
 """
 
+import fcntl
 import hashlib
+import logging
 import os
+import stat
+import tempfile
 import threading
+import time
+from contextlib import contextmanager
 
 from portal.services.storage import LocalStorage
 
 CHUNK = 8 * 1024 * 1024
+CACHE_FOLDER = "filmportalen-originals"
+log = logging.getLogger(__name__)
 
 
 def stored_path(storage, key):
@@ -24,18 +36,22 @@ def stored_path(storage, key):
 
 class Original:
     """One source file of a recording, readable by ffmpeg at ``path``; ``sha256()`` waits for
-    the hash. :raise RuntimeError: from ``sha256()`` when the bytes are not the upload's size."""
+    the hash (None when ``hashed`` is false). :raise RuntimeError: from ``sha256()`` when the
+    bytes are not the upload's size."""
 
-    def __init__(self, storage, key, size, path):
-        self.size, self._digest, self._error = size, None, None
+    def __init__(self, storage, key, size, path, hashed=True, cache=None):
+        self.size, self._digest, self._error, self._thread = size, None, None, None
         self.source = path
-        if (stored := stored_path(storage, key)) is not None:
+        stored = stored_path(storage, key)
+        if stored is None and cache is not None:
+            stored, self._digest = cache.get(storage, key, size)  # the digest when this job downloaded it
+        if stored is not None:
             self.path = self.source = stored
-            self._thread = threading.Thread(target=self._hash_file, daemon=True)
-            self._thread.start()
+            if hashed and self._digest is None:
+                self._thread = threading.Thread(target=self._hash_file, daemon=True)
+                self._thread.start()
         else:
             self.path = path
-            self._thread = None
             self._stream(storage, key)
 
     def _hash_file(self):
@@ -79,10 +95,137 @@ def _hashing(reader, writer):
     return digest.hexdigest(), count
 
 
-def fetch(storage, sources, workdir):
-    """``Original`` of each ``(source_id, key, size)`` in order, as ``{source_id: Original}``."""
-    return {source_id: Original(storage, key, size, os.path.join(workdir, f"source-{index:03d}"))
+def fetch(storage, sources, workdir, hashed=True, cache=None):
+    """``Original`` of each ``(source_id, key, size)`` in order, as ``{source_id: Original}``;
+    on S3 from ``cache`` (a ``HostCache``) when one is given, else into ``workdir``."""
+    return {source_id: Original(storage, key, size, os.path.join(workdir, f"source-{index:03d}"), hashed, cache)
             for index, (source_id, key, size) in enumerate(sources)}
+
+
+def _size(path):
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return None
+
+
+class HostCache:
+    """Originals from S3 kept on this worker host for the jobs of the films being processed: one
+    download per host and film instead of one per job (quick check, planning run, each chunk,
+    the sound). The first job to need a file takes its lock and downloads it through the hash
+    (size checked, digest kept beside it, written under a temporary name and renamed, so a
+    killed job leaves no copy that looks whole); other jobs on the host wait for the lock and
+    read the same file. Each use touches the copy; the last job of a film drops the
+    film's copies (``drop``), and any copy unused for ``minutes`` (a film that failed, a host
+    that was cut off) is deleted by the next job that looks. Files are the worker user's only."""
+
+    def __init__(self, folder, minutes):
+        self.folder, self.max_age = folder, minutes * 60
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        found = os.lstat(folder)  # in a shared /tmp someone else could have made it first
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid() or found.st_mode & 0o077:
+            raise RuntimeError(f"{folder} must be a folder of this user that no one else can read")
+
+    def path(self, key):
+        return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest()[:40])
+
+    def get(self, storage, key, size):
+        """``(path, sha256)``: the copy of ``key`` (downloaded now or by an earlier job) and the
+        digest of the bytes downloaded (None if unknown). :raise RuntimeError: the object is not
+        ``size`` bytes."""
+        self.prune()
+        path = self.path(key)
+        with _locked(path + ".lock"):  # another job of this host may be downloading it
+            if _size(path) == size:
+                os.utime(path)
+                try:
+                    with open(path + ".sha256") as known:
+                        return path, known.read().strip() or None
+                except FileNotFoundError:
+                    return path, None
+            partial = path + ".part"
+            try:
+                body = storage.open_read(key)
+                try:
+                    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+                        digest, count = _hashing(body, out)
+                finally:
+                    body.close()
+                if count != size:
+                    raise RuntimeError(f"the original is {count} bytes, expected {size}")
+                with os.fdopen(os.open(path + ".sha256", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
+                    out.write(digest)
+                os.replace(partial, path)
+            except BaseException:
+                _unlink(partial)
+                raise
+            return path, digest
+
+    def drop(self, keys):
+        """Delete the copies of ``keys`` (the film is done)."""
+        for key in keys:
+            path = self.path(key)
+            with _locked(path + ".lock"):
+                for name in (path, path + ".sha256", path + ".lock"):
+                    _unlink(name)
+
+    def prune(self):
+        """Delete copies (and leftovers of killed downloads) unused for longer than the limit."""
+        now = time.time()
+        for entry in os.scandir(self.folder):
+            if entry.name.endswith((".lock", ".sha256")):
+                continue
+            try:
+                if now - entry.stat().st_mtime <= self.max_age:
+                    continue
+            except FileNotFoundError:
+                continue
+            base = entry.path.removesuffix(".part")
+            with _locked(base + ".lock", wait=False) as lock:
+                if lock is None:
+                    continue  # being downloaded now
+                _unlink(entry.path)
+                if entry.path == base:
+                    _unlink(base + ".sha256")
+                log.info("dropped an original unused for %d minutes from the worker's cache", self.max_age // 60)
+                if _size(base) is None and _size(base + ".part") is None:
+                    _unlink(base + ".lock")  # while held: whoever waits on it sees it replaced
+
+
+@contextmanager
+def _locked(name, wait=True):
+    """Hold the lock file ``name`` (None when ``wait`` is false and another process holds it).
+    A lock file may be deleted by its holder; a waiter that then gets the deleted one tries again."""
+    while True:
+        with open(name, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield None
+                return
+            try:
+                same = os.fstat(lock.fileno()).st_ino == os.stat(name).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                yield lock
+                return
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def host_cache(config, storage):
+    """The host's ``HostCache`` for ``storage``, or None: the local backend is read in place, and
+    ORIGINALS_CACHE_MINUTES = 0 turns the cache off (each job downloads into its own folder)."""
+    minutes = config.get("ORIGINALS_CACHE_MINUTES", 60)
+    if isinstance(storage, LocalStorage) or not minutes:
+        return None
+    return HostCache(os.path.join(config.get("WORKER_TMP_DIR") or tempfile.gettempdir(), CACHE_FOLDER), minutes)
 
 
 class Streamed:

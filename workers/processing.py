@@ -160,9 +160,13 @@ def process_recording(recording_id):
                 return "planned"
             if not publishing.finish_run(recording_id, token, label, checksums):
                 raise Superseded(f"recording {recording_id} changed before it was published")
+        if (cache := originals.host_cache(app.config, get_storage())) is not None:
+            cache.drop([key for _id, key, _size in sources])
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
+        if (cache := originals.host_cache(app.config, get_storage())) is not None:
+            cache.drop([key for _id, key, _size in sources])
         discard_originals(recording_id, label)
         return "rejected"
     except Superseded:
@@ -192,12 +196,13 @@ def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, l
     """Describe, then copy (publishing as it goes) or plan the encode. Returns the checksums of
     the originals, or None when the work goes on in chunk jobs."""
     storage, files = get_storage(), None
+    cache = originals.host_cache(app.config, storage)  # the chunk jobs of this host read the same copy
     if checked is not None:
         infos = checked
         check_length(infos, limits)
         path, reasons = plan_for(infos)
     else:
-        files = originals.fetch(storage, sources, workdir)
+        files = originals.fetch(storage, sources, workdir, cache=cache)
         infos, path, reasons = inspect([files[s[0]].path for s in sources], limits)
     total = sum(info.duration for info in infos)
     update_own(recording_id, token, duration=total, media_info={
@@ -205,7 +210,7 @@ def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, l
         "storyboard": []})
     if path == COPY:
         return _copy(recording_id, token, prefix, storage, sources, files, infos, workdir)
-    files = files or originals.fetch(storage, sources, workdir)
+    files = files or originals.fetch(storage, sources, workdir, cache=cache)
     paths = [files[source_id].path for source_id, _key, _size in sources]
     checksums = {source_id: files[source_id].sha256() for source_id, _key, _size in sources}
     if path == AUDIO_PATH:

@@ -26,7 +26,7 @@ from portal.services.recording_state import transition
 from portal.services.storage import get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
-from workers.originals import stored_path
+from workers.originals import host_cache, stored_path
 from workers.processing import MAX_ATTEMPTS, discard_originals, failure_code, job_label
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ def check_recording(recording_id):
         infos = [_describe(key, size, source_id, workdir, limits) for source_id, key, size in sources]
         duration = check_length(infos, limits)
     except MediaRejected as rejection:
+        if (cache := host_cache(app.config, get_storage())) is not None:
+            cache.drop([key for _id, key, _size in sources])
         return _reject(recording_id, rejection, label)
     except Exception as error:
         _record_failure(recording_id, error, label, workdir)
@@ -69,11 +71,15 @@ def check_recording(recording_id):
 
 def _describe(key, size, source_id, workdir, limits):
     """Describe one original: on the local backend where it is stored (as the processing run
-    reads it; copying a 6 GB camera file first delayed every new film by seconds), on S3 from a
-    downloaded copy that is deleted afterwards, so the check needs room for the largest file only.
+    reads it; copying a 6 GB camera file first delayed every new film by seconds), on S3 from
+    the host's copy that the film's jobs share (``originals.HostCache``), or with that cache off
+    from a downloaded copy that is deleted afterwards.
     :raise MediaRejected: for a file that is no usable film."""
     storage = get_storage()
     path = stored_path(storage, key)
+    cache = host_cache(current_app.config, storage) if path is None else None
+    if cache is not None:  # the film's processing run on this host reads the same copy
+        path, _digest = cache.get(storage, key, size)
     copied = path is None
     if copied:
         path = os.path.join(workdir, f"source-{source_id}")

@@ -2,6 +2,7 @@
 publishes segments while the run goes on, the encode path runs in chunk jobs and ends ready with
 every frame, a failed chunk is retried alone, and the reconciler picks up lost chunks."""
 
+import hashlib
 import json
 import subprocess
 from datetime import timedelta
@@ -16,6 +17,7 @@ from portal.models.recordings import Recording
 from portal.services import hls
 from portal.services import recordings as recording_service
 from tests.films import group_with_session, small_parts, upload_clips
+from workers import originals
 from workers.queues import FIRST, HEAVY, get_queue
 
 # The worker's SQL is the same on both databases; the two runs that race parts to `ready`
@@ -187,6 +189,39 @@ def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_byte
     expected = [hashlib.sha256((tmp_path / "clips" / name).read_bytes()).hexdigest()
                 for name in ("phone.mp4", "camera.mp4")]
     assert digests == expected
+
+
+@sqlite_only
+@pytest.mark.parametrize("cache_minutes", [60, 0])
+def test_on_s3_the_jobs_of_an_encode_share_one_download_per_host(
+        app, factory, tmp_path, s3_server, run_jobs, monkeypatch, cache_minutes):
+    """Each chunk job would otherwise fetch the whole original: 75 downloads of a 6 GB file for a
+    2.5-hour film. With the host's cache: one, whatever the number of jobs; without: one per job."""
+    from portal.services.storage_s3 import S3Storage
+
+    app.config.update(s3_server.config(s3_server.new_bucket()))
+    small_parts(app)
+    worker_tmp = tmp_path / "worker"
+    worker_tmp.mkdir()
+    app.config.update(MEDIA_FIRST_CHUNK_SECONDS=1, MEDIA_CHUNK_SECONDS=1, WORKER_TMP_DIR=str(worker_tmp),
+                      ORIGINALS_CACHE_MINUTES=cache_minutes)
+    gets, real_read, real_download = [], S3Storage.open_read, S3Storage.download_to
+    monkeypatch.setattr(S3Storage, "open_read", lambda self, key: gets.append(key) or real_read(self, key))
+    monkeypatch.setattr(S3Storage, "download_to", lambda self, key, path: gets.append(key) or real_download(
+        self, key, path))
+    ids = group_with_session(app, factory)
+    recording_id = upload_clips(app, ids, tmp_path / "clips", "mpeg_ps")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "ready" and rec.media_info["path"] == "encode"
+    with app.app_context():
+        [source] = db.session.get(Recording, recording_id).sources
+        key, digest = source.storage_key, source.sha256
+    jobs = 2 + len(parts)  # the quick check, the planning run, each video chunk, the sound
+    assert len(parts) >= 3 and gets.count(key) == (1 if cache_minutes else jobs)
+    clip = next((tmp_path / "clips").iterdir())
+    assert digest == hashlib.sha256(clip.read_bytes()).hexdigest()
+    assert list((worker_tmp / originals.CACHE_FOLDER).iterdir() if cache_minutes else []) == []  # dropped when ready
 
 
 @sqlite_only
