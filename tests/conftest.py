@@ -10,6 +10,7 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -162,6 +163,9 @@ def make_config(database_url, redis_url, storage_path, mail_port=None, **overrid
     config.SQLALCHEMY_DATABASE_URI = database_url
     config.REDIS_URL = redis_url
     config.STORAGE_PATH = str(storage_path)
+    worker_tmp = Path(storage_path).parent / "worker-tmp"  # the test's own: S3 tests leave no cache in /tmp
+    worker_tmp.mkdir(parents=True, exist_ok=True)
+    config.WORKER_TMP_DIR = str(worker_tmp)
     if mail_port:
         config.MAIL_SERVER = "127.0.0.1"
         config.MAIL_PORT = mail_port

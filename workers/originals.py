@@ -129,6 +129,10 @@ class HostCache:
     def path(self, key):
         return os.path.join(self.folder, hashlib.sha256(key.encode()).hexdigest()[:40])
 
+    def holds(self, key, size):
+        """Whether a whole copy of ``key`` is here now."""
+        return _size(self.path(key)) == size
+
     def get(self, storage, key, size):
         """``(path, sha256)``: the copy of ``key`` (downloaded now or by an earlier job) and the
         digest of the bytes downloaded (None if unknown). :raise RuntimeError: the object is not
@@ -143,7 +147,7 @@ class HostCache:
                         return path, known.read().strip() or None
                 except FileNotFoundError:
                     return path, None
-            partial = path + ".part"
+            partial, started = path + ".part", time.monotonic()
             try:
                 body = storage.open_read(key)
                 try:
@@ -159,6 +163,8 @@ class HostCache:
             except BaseException:
                 _unlink(partial)
                 raise
+            log.info("original %s downloaded into this host's cache: %.0f MiB in %.1f s",
+                     os.path.basename(path)[:12], size / 2**20, time.monotonic() - started)
             return path, digest
 
     def drop(self, keys):
@@ -270,8 +276,9 @@ class Streamed:
         return self.digest.hexdigest()
 
 
-def for_copy(storage, key, size, path):
-    """The original for the copy path: the stored file on the local backend, a hashed stream on S3."""
-    if isinstance(storage, LocalStorage):
-        return Original(storage, key, size, path)
+def for_copy(storage, key, size, path, cache=None):
+    """The original for the copy path: the stored file on the local backend; on S3 the host's
+    copy when the quick check left one here, else a hashed stream."""
+    if isinstance(storage, LocalStorage) or (cache is not None and cache.holds(key, size)):
+        return Original(storage, key, size, path, cache=cache)
     return Streamed(storage, key, size, path)

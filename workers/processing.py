@@ -209,7 +209,7 @@ def _work(app, recording_id, token, prefix, sources, checked, workdir, limits, l
         "path": path, "reasons": reasons, "duration": total, "sources": [info.to_json() for info in infos],
         "storyboard": []})
     if path == COPY:
-        return _copy(recording_id, token, prefix, storage, sources, files, infos, workdir)
+        return _copy(recording_id, token, prefix, storage, sources, files, infos, workdir, cache)
     files = files or originals.fetch(storage, sources, workdir, cache=cache)
     paths = [files[source_id].path for source_id, _key, _size in sources]
     checksums = {source_id: files[source_id].sha256() for source_id, _key, _size in sources}
@@ -254,7 +254,7 @@ def _working(part_id, run):
     db.session.commit()
 
 
-def _copy(recording_id, run, prefix, storage, sources, files, infos, workdir):
+def _copy(recording_id, run, prefix, storage, sources, files, infos, workdir, cache=None):
     """The copy path: each original read once (from storage as it goes, hashing the same bytes),
     both tracks segmented in that one read and every segment published as ffmpeg writes it."""
     ids = _start_parts(recording_id, run, infos, COPY)
@@ -266,7 +266,7 @@ def _copy(recording_id, run, prefix, storage, sources, files, infos, workdir):
             _working(ids[(track, index)], run)
             writers[track] = PartWriter(recording_id, run, prefix, ids[(track, index)], track, index, attempt=1)
         original = files[source_id] if files else originals.for_copy(
-            storage, key, size, os.path.join(workdir, f"source-{index:03d}"))
+            storage, key, size, os.path.join(workdir, f"source-{index:03d}"), cache)
         outdir = os.path.join(workdir, f"copy-{index:04d}")
         timeout = job_timeout(info.duration, "copy") + int(size / DOWNLOAD_BYTES_PER_SECOND)
 

@@ -167,25 +167,35 @@ def test_migrate_hls_converts_an_mp4_film_and_drops_the_old_output_after_the_swi
 
 
 @sqlite_only
-def test_on_s3_the_copy_path_streams_each_original_once_and_hashes_the_same_bytes(
-        app, factory, tmp_path, s3_server, run_jobs, monkeypatch):
-    import hashlib
-
+@pytest.mark.parametrize("cache_minutes", [60, 0])
+def test_on_s3_the_copy_path_reads_each_original_once_and_hashes_the_same_bytes(
+        app, factory, tmp_path, s3_server, run_jobs, monkeypatch, cache_minutes):
+    """With the host's cache, the quick check's download is the copy's input; without it, the
+    quick check downloads and the copy streams the object (only an MP4 whose index comes last
+    is written to disk, from that same read)."""
+    from portal.services.storage_s3 import S3Storage
     from workers import originals
 
     app.config.update(s3_server.config(s3_server.new_bucket()))
     small_parts(app)
-    written = []
-    real = originals.Streamed.to_file
-    monkeypatch.setattr(originals.Streamed, "to_file", lambda self: written.append(self.path) or real(self))
+    app.config.update(ORIGINALS_CACHE_MINUTES=cache_minutes)
+    gets, written = [], []
+    real_read, real_download, real_to_file = S3Storage.open_read, S3Storage.download_to, originals.Streamed.to_file
+    monkeypatch.setattr(S3Storage, "open_read", lambda self, key: gets.append(key) or real_read(self, key))
+    monkeypatch.setattr(S3Storage, "download_to", lambda self, key, path: gets.append(key) or real_download(
+        self, key, path))
+    monkeypatch.setattr(originals.Streamed, "to_file", lambda self: written.append(self.path) or real_to_file(self))
     ids = group_with_session(app, factory)
     recording_id = upload_clips(app, ids, tmp_path / "clips", "h264_aac_faststart", "h264_aac")
     run_jobs()
     rec, parts, _segments = state(app, recording_id)
     assert rec.status == "ready" and rec.media_info["path"] == "copy" and len(parts) == 4
-    assert [path.rsplit("-", 1)[1] for path in written] == ["001"]  # only the MP4 (index at its end) hit the disk
     with app.app_context():
-        digests = [s.sha256 for s in db.session.get(Recording, recording_id).sources]
+        sources = db.session.get(Recording, recording_id).sources
+        digests, keys = [s.sha256 for s in sources], [s.storage_key for s in sources]
+    originals_read = sorted(key for key in gets if key in keys)  # (the poster and storyboard read segments)
+    assert originals_read == sorted(keys * (1 if cache_minutes else 2))  # the check's read, and the copy's
+    assert [path.rsplit("-", 1)[1] for path in written] == ([] if cache_minutes else ["001"])
     expected = [hashlib.sha256((tmp_path / "clips" / name).read_bytes()).hexdigest()
                 for name in ("phone.mp4", "camera.mp4")]
     assert digests == expected
