@@ -10,7 +10,6 @@ import os
 import re
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -163,9 +162,6 @@ def make_config(database_url, redis_url, storage_path, mail_port=None, **overrid
     config.SQLALCHEMY_DATABASE_URI = database_url
     config.REDIS_URL = redis_url
     config.STORAGE_PATH = str(storage_path)
-    worker_tmp = Path(storage_path).parent / "worker-tmp"  # the test's own: S3 tests leave no cache in /tmp
-    worker_tmp.mkdir(parents=True, exist_ok=True)
-    config.WORKER_TMP_DIR = str(worker_tmp)
     if mail_port:
         config.MAIL_SERVER = "127.0.0.1"
         config.MAIL_PORT = mail_port
@@ -194,8 +190,10 @@ def reset_database(app):
 def app(database_url, redis_server, mail_server, tmp_path):
     redis_server.client.flushall()
     mail_server.clear()
+    worker_tmp = tmp_path / "worker-tmp"  # the test's own: an S3 test leaves no cached original in /tmp
+    worker_tmp.mkdir()
     app = create_app(make_config(database_url, redis_server.url, tmp_path / "storage",
-                                 mail_server.port))
+                                 mail_server.port, WORKER_TMP_DIR=str(worker_tmp)))
     reset_database(app)
     yield app
     with app.app_context():
