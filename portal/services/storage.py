@@ -190,8 +190,9 @@ class Storage:
         """Copy object ``key`` to the local file ``path``."""
         raise NotImplementedError
 
-    def upload_from(self, path, key, content_type):
-        """Store the local file ``path`` as ``key``."""
+    def upload_from(self, path, key, content_type, final=False):
+        """Store the local file ``path`` as ``key``. ``final``: the caller never writes to
+        ``path`` again (a finished segment), so a backend may share its bytes instead of copying."""
         raise NotImplementedError
 
     def open_read(self, key):
@@ -407,9 +408,19 @@ class LocalStorage(Storage):
     def download_to(self, key, path):
         shutil.copyfile(self.path(key), path)
 
-    def upload_from(self, path, key, content_type):
+    def upload_from(self, path, key, content_type, final=False):
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
+        if final:  # a hard link where the worker's folder is on the same file system: no copy
+            tmp = target.parent / f".upload-{secrets.token_hex(8)}"
+            try:
+                os.link(path, tmp)
+            except OSError:
+                pass  # another file system (or links refused): copy below
+            else:
+                os.chmod(tmp, 0o600)
+                os.replace(tmp, target)
+                return
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         os.close(fd)
         shutil.copyfile(path, tmp)

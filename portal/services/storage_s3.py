@@ -174,7 +174,7 @@ class S3Storage(Storage):
     def download_to(self, key, path):
         self.client.download_file(self.bucket, validate_key(key), str(path))
 
-    def upload_from(self, path, key, content_type):
+    def upload_from(self, path, key, content_type, final=False):
         self.client.upload_file(str(path), self.bucket, validate_key(key),
                                 ExtraArgs={"ContentType": content_type})
 

@@ -222,6 +222,28 @@ def test_delete_prefix_leaves_nothing_under_it(storage, tmp_path):
         storage.list_parts(unfinished, upload_id)
 
 
+def test_a_final_file_is_stored_whole_and_outlives_its_worker_copy(storage, tmp_path):
+    """A finished segment (``final=True``) is linked into the local folder, not copied; either
+    way the object keeps its bytes when the worker deletes its files, and a file that is not
+    final is copied."""
+    segment, other = tmp_path / "segment.m4s", tmp_path / "poster.jpg"
+    segment.write_bytes(DATA[:5000])
+    other.write_bytes(DATA[:3000])
+    segment_key, poster_key = key_for("seg.m4s"), key_for("poster.jpg")
+    storage.upload_from(segment, segment_key, "video/iso.segment", final=True)
+    storage.upload_from(other, poster_key, "image/jpeg")
+    if hasattr(storage, "path"):
+        stored = storage.path(segment_key)
+        assert stored.stat().st_ino == segment.stat().st_ino and stored.stat().st_mode & 0o777 == 0o600
+        assert storage.path(poster_key).stat().st_ino != other.stat().st_ino
+    segment.unlink()
+    other.write_bytes(b"rewritten")  # a caller reusing its file for the next picture
+    with storage.open_read(segment_key) as body:
+        assert body.read() == DATA[:5000]
+    with storage.open_read(poster_key) as body:
+        assert body.read() == DATA[:3000]
+
+
 def test_move_publishes_under_the_new_key(storage, tmp_path):
     source = tmp_path / "file"
     source.write_bytes(DATA[:4096])
