@@ -78,15 +78,19 @@ def test_fmp4_shift_moves_tfdt_and_sidx_by_the_offset(tmp_path):
     tfdt_v1 = box(b"tfdt", b"\x01\x00\x00\x00" + struct.pack(">Q", 51200))
     tfdt_v0 = box(b"tfdt", b"\x00\x00\x00\x00" + struct.pack(">I", 7))
     sidx = box(b"sidx", b"\x01\x00\x00\x00" + struct.pack(">IIQQ", 1, 1000, 4000, 0) + b"\x00" * 16)
+    media = box(b"mdat", b"tfdt" + bytes(range(60)))  # looks like a box inside: never touched
+    second = box(b"moof", box(b"traf", box(b"tfdt", b"\x01\x00\x00\x00" + struct.pack(">Q", 90000))))
     segment = tmp_path / "seg.m4s"
     segment.write_bytes(box(b"styp", b"msdh") + sidx + box(b"moof", box(b"traf", tfdt_v1) + box(b"traf", tfdt_v0))
-                        + box(b"mdat", b"\x00" * 32))
+                        + media + second + media)  # two fragments in one segment
     fmp4.shift(segment, 120.5, 12800)
-    assert fmp4.decode_times(segment) == [51200 + 1542400, 7 + 1542400]
+    assert fmp4.decode_times(segment) == [51200 + 1542400, 7 + 1542400, 90000 + 1542400]
     data = segment.read_bytes()
     assert struct.unpack_from(">Q", data, data.index(b"sidx") + 16)[0] == 4000 + 120500
+    assert data.count(media) == 2
     with pytest.raises(ValueError):
         fmp4.shift(segment, 400000.0, 12800)  # past what a version-0 tfdt holds
+    assert segment.read_bytes() == data  # nothing half-shifted
 
 
 # --- on real ffmpeg ---------------------------------------------------------------------------
