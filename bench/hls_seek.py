@@ -25,10 +25,17 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import PASSWORD, ROOT, VENV, Processes, bootstrap_app, free_port, local_env, start_redis, wait_port
+from _common import ROOT, VENV, Processes, bootstrap_app, free_port, local_env, start_redis, wait_port
 from hls_paths import copy_baseline, follow, upload, uploaded, wait_idle
 from media_paths import interrupted, load, machine, uptime, wait_for_worker
-from supervision_load import BROWSER_JS_FIRST_FRAME, BROWSER_JS_SEEK, CHROMIUM, CHROMIUM_ARGS, make_long_film
+from supervision_load import (
+    BROWSER_JS_FIRST_FRAME,
+    BROWSER_JS_SEEK,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    browser_login,
+    make_long_film,
+)
 
 SUPERVISOR = "sara-bench@example.org"  # bench/_common.py's SETUP_SNIPPET
 FIRST_FRAME_TARGET_MS, JUMP_TARGET_MS = 2000, 1000
@@ -51,11 +58,7 @@ def playback(base_url, recording_id, duration, jumps):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
-            page.goto(f"{base_url}/login")
-            page.fill("input[name=email]", SUPERVISOR)
-            page.fill("input[name=password]", PASSWORD)
-            with page.expect_navigation():
-                page.click("button[type=submit]")
+            browser_login(page, base_url, SUPERVISOR)
             first = []
             for _run in range(3):
                 page.goto(f"{base_url}/review/recordings/{recording_id}")

@@ -247,6 +247,15 @@ BROWSER_JS_SEEK = """async (t) => {
 }"""
 
 
+def browser_login(page, base_url, email):
+    """Log ``page`` in through the form and wait for the answer."""
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
 def browser_playback(base_url, recording_id, times, duration):
     from playwright.sync_api import sync_playwright
 
@@ -254,11 +263,7 @@ def browser_playback(base_url, recording_id, times, duration):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
-            page.goto(f"{base_url}/login")
-            page.fill("input[name=email]", "sup-00@bench.example.org")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_load_state()
+            browser_login(page, base_url, "sup-00@bench.example.org")
             results = []
             for _run in range(3):
                 page.goto(f"{base_url}/review/recordings/{recording_id}")

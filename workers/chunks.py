@@ -232,8 +232,7 @@ def encode_part(part_id):
         log.info("job %s: film part %s (%s #%s of recording %s) is done", label, part_id, track, number,
                  recording_id)
         if publishing.finish_run(recording_id, run, label):
-            if cache is not None:
-                cache.drop([key for _id, key, _size in sources])
+            originals.drop_copies(app.config, get_storage(), sources)
             return "ready"
         return "done"
     except Superseded:

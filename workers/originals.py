@@ -234,6 +234,12 @@ def host_cache(config, storage):
     return HostCache(os.path.join(config.get("WORKER_TMP_DIR") or tempfile.gettempdir(), CACHE_FOLDER), minutes)
 
 
+def drop_copies(config, storage, sources):
+    """Delete this host's cached copies of ``sources`` (``(id, key, size)``): the film is done."""
+    if (cache := host_cache(config, storage)) is not None:
+        cache.drop([key for _id, key, _size in sources])
+
+
 class Streamed:
     """An original on S3 read as a stream: ``source`` is a file object ffmpeg's stdin is fed
     from while the same bytes are hashed. When the container cannot be read from a pipe (an MP4

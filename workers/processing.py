@@ -160,13 +160,11 @@ def process_recording(recording_id):
                 return "planned"
             if not publishing.finish_run(recording_id, token, label, checksums):
                 raise Superseded(f"recording {recording_id} changed before it was published")
-        if (cache := originals.host_cache(app.config, get_storage())) is not None:
-            cache.drop([key for _id, key, _size in sources])
+        originals.drop_copies(app.config, get_storage(), sources)
         return "ready"
     except MediaRejected as rejection:
         _finish(recording_id, token, REJECTED, rejection.code, rejection.detail, label)
-        if (cache := originals.host_cache(app.config, get_storage())) is not None:
-            cache.drop([key for _id, key, _size in sources])
+        originals.drop_copies(app.config, get_storage(), sources)
         discard_originals(recording_id, label)
         return "rejected"
     except Superseded:

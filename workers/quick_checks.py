@@ -26,7 +26,7 @@ from portal.services.recording_state import transition
 from portal.services.storage import get_storage
 from workers.media.pipeline import check_length, limits_from
 from workers.media.probe import MediaRejected, describe
-from workers.originals import host_cache, stored_path
+from workers.originals import drop_copies, host_cache, stored_path
 from workers.processing import MAX_ATTEMPTS, discard_originals, failure_code, job_label
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ def check_recording(recording_id):
         infos = [_describe(key, size, source_id, workdir, limits) for source_id, key, size in sources]
         duration = check_length(infos, limits)
     except MediaRejected as rejection:
-        if (cache := host_cache(app.config, get_storage())) is not None:
-            cache.drop([key for _id, key, _size in sources])
+        drop_copies(app.config, get_storage(), sources)
         return _reject(recording_id, rejection, label)
     except Exception as error:
         _record_failure(recording_id, error, label, workdir)
