@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -13,6 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv" / "bin"
 PASSWORD = "correct horse battery staple"  # noqa: S105 - throwaway bench user
 LEADER = "lena-bench@example.org"
+
+
+def run(main):
+    """Run a bench's ``main``; Ctrl-C (and SIGTERM where a bench maps it) ends it with 130 after its cleanup."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 def free_port():

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, start_redis
+from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, run, start_redis
 from media_paths import (
     FFMPEG,
     SOURCES,
@@ -383,7 +383,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

@@ -19,13 +19,12 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import ROOT, VENV, Processes, bootstrap_app, free_port, local_env, start_redis, wait_port
+from _common import ROOT, VENV, Processes, bootstrap_app, free_port, local_env, run, start_redis, wait_port
 from hls_paths import copy_baseline, follow, upload, uploaded, wait_idle
 from media_paths import interrupted, load, machine, uptime, wait_for_worker
 from supervision_load import (
@@ -148,7 +147,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 
-from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, start_redis
+from _common import LEADER, ROOT, VENV, Processes, bootstrap_app, local_env, run, start_redis
 
 sys.path.insert(0, str(ROOT))
 import ffmpeg  # noqa: E402 - ffmpeg-python, as the pipeline builds its commands
@@ -675,7 +675,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

@@ -16,14 +16,13 @@ how many chunks are encoded at once (Celery workers). Results: bench/results/med
 import argparse
 import json
 import shutil
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _common import ROOT
+from _common import ROOT, run
 from hls_paths import packets
 from media_paths import FFMPEG, load, machine, mediacms_args, sh, uptime
 
@@ -85,7 +84,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)
