@@ -10,7 +10,8 @@ worker on the heavy queue takes before it (``workers.queues.listened``), so a ne
 playable before the tails of films that already play are encoded.
 
 Each chunk job claims its part (waiting -> working, with a token and heartbeat of its own),
-encodes its range and publishes the segments one by one (``workers.publishing``). A failed
+encodes its range, publishes the segments one by one and draws its stretch of the storyboard
+(``workers.publishing``). A failed
 chunk goes back to waiting and is retried on its own; after MAX_ATTEMPTS the part fails for
 good and so does the recording, with the reason. The last part to finish makes the recording
 ready, exactly once (``workers.publishing.finish_run``).
@@ -214,7 +215,7 @@ def encode_part(part_id):
     workdir = tempfile.mkdtemp(prefix=f"part-{part_id}-", dir=app.config.get("WORKER_TMP_DIR"))
     try:
         with Heartbeat(app, recording_id, token, beat=lambda: _beat(part_id, token)):
-            storage, outdir = get_storage(), os.path.join(workdir, "out")
+            storage, outdir, tiles = get_storage(), os.path.join(workdir, "out"), None
             cache = originals.host_cache(app.config, storage)
             if track == AUDIO:
                 files = originals.fetch(storage, sources, workdir, hashed=False, cache=cache)
@@ -226,9 +227,13 @@ def encode_part(part_id):
                 original = originals.fetch(storage, [(source_id, key, size)], workdir, hashed=False,
                                            cache=cache)[source_id]
                 length = (end if end is not None else infos[index].duration) - start
-                segmenting.encode_video_chunk(original.path, infos[index], start, end, outdir, offset,
-                                              timeout=job_timeout(length, "encode"), on_segment=writer)
-        writer.done(progress=_progress(recording_id, run, duration, part_id))
+                init, segments = segmenting.encode_video_chunk(original.path, infos[index], start, end, outdir,
+                                                               offset, timeout=job_timeout(length, "encode"),
+                                                               on_segment=writer)
+                tiles = publishing.draw_tiles(writer, init, segments, offset, offset + length,
+                                              segmenting.chunk_film_start(infos[index], start, offset), duration,
+                                              workdir, label)
+        writer.done(progress=_progress(recording_id, run, duration, part_id), tiles=tiles)
         log.info("job %s: film part %s (%s #%s of recording %s) is done", label, part_id, track, number,
                  recording_id)
         if publishing.finish_run(recording_id, run, label):

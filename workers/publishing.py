@@ -10,7 +10,10 @@ changes nothing and it deletes its prefix, so only the current run's segments ar
 the unique constraint on the segment rows is the last guard against a duplicate.
 
 The last part to finish makes the recording ``ready`` in one guarded transaction with its audit
-row (``finish_run``); the poster comes from the published segments, the storyboard after that.
+row (``finish_run``); the poster comes from the published segments. The storyboard's tiles are
+drawn by each chunk job for its part (``draw_tiles``), so they grow with the film, and the finished
+film's WebVTT track lists them; a film whose parts have none (the copy path) gets its storyboard
+drawn whole, after it is ready.
 """
 
 import logging
@@ -119,13 +122,15 @@ class PartWriter:
         if not transition(self.recording_id, PROCESSING, expect=PROCESSING, token=self.run, **recording_values):
             raise Superseded(f"recording {self.recording_id} is no longer held by run {self.run}")
 
-    def done(self, progress=None):
-        """Mark the part done (with the recording's progress); True when this call did it."""
+    def done(self, progress=None, tiles=None):
+        """Mark the part done (with the recording's progress, and its storyboard ``tiles`` from
+        ``draw_tiles``); True when this call did it."""
         try:
             self.hold(**({"progress": round(progress, 3)} if progress is not None else {}))
             self._add_pending()  # the part's last segments and its end in one transaction
             won = part_transition(self.part_id, CHUNK_DONE, expect=CHUNK_WORKING,
-                                  token=self.part_token or self.run, done_at=utcnow(), heartbeat_at=None)
+                                  token=self.part_token or self.run, done_at=utcnow(), heartbeat_at=None,
+                                  tiles=tiles)
             if not won:
                 raise Superseded(f"film part {self.part_id} is no longer held")
             update_playable(self.recording_id)
@@ -135,6 +140,54 @@ class PartWriter:
         except BaseException:
             db.session.rollback()
             raise
+
+
+def draw_tiles(writer, init, segments, film_start, film_end, shift, duration, workdir, label):
+    """Draw and store the storyboard tiles of one encoded part (``segments`` after ``init``, its
+    first picture at film time ``shift``): those of the film times [film_start, film_end).
+    Returns the part's ``tiles`` for ``PartWriter.done``, or None: best effort, the finished
+    film's storyboard is then drawn whole (``finish_run``)."""
+    interval = pictures.storyboard_interval(duration)
+    first, count = pictures.tile_range(film_start, min(film_end, duration), interval)
+    if not count or not segments:
+        return None
+    try:
+        joined = os.path.join(workdir, "tiles-source.mp4")
+        with open(joined, "wb") as out:
+            for path in [init, *(path for path, _seconds in segments)]:
+                with open(path, "rb") as src:
+                    shutil.copyfileobj(src, out)
+        folder = os.path.join(workdir, "tiles")
+        os.makedirs(folder, exist_ok=True)
+        stem = f"p{writer.part:04d}-a{writer.attempt}"
+        sheets = pictures.part_storyboard(joined, shift, first, count, interval, folder, stem,
+                                          timeout=job_timeout(film_end - film_start, "audio"))
+        if not sheets:
+            return None
+        storage, names = get_storage(), []
+        for sheet in sheets:
+            name = f"storyboard/{os.path.basename(sheet)}"
+            storage.upload_from(sheet, f"{writer.prefix}/{name}", "image/jpeg", final=True)
+            names.append(name)
+        return {"interval": interval, "first": first, "count": count, "rows": pictures.sheet_rows(count),
+                "columns": pictures.COLUMNS, "width": pictures.TILE_WIDTH, "height": pictures.TILE_HEIGHT,
+                "sheets": names}
+    except Exception:  # noqa: BLE001 - the part is encoded; only its hover previews wait
+        log.warning("job %s: no storyboard tiles for part %s of recording %s", label, writer.part_id,
+                    writer.recording_id, exc_info=True)
+        return None
+
+
+def tiled_parts(recording_id, run, duration):
+    """The storyboard tiles of every video part of ``run`` that is done, in film order: all of
+    them, or None when a part was done without its tiles."""
+    rows = db.session.execute(db.select(FilmPart.tiles).where(
+        FilmPart.recording_id == recording_id, FilmPart.run == run, FilmPart.track == VIDEO,
+        FilmPart.status == CHUNK_DONE)).scalars().all()
+    interval = pictures.storyboard_interval(duration)
+    if any(tiles is None or tiles.get("interval") != interval for tiles in rows):
+        return None
+    return sorted(rows, key=lambda tiles: tiles["first"])
 
 
 def update_playable(recording_id):
@@ -181,13 +234,17 @@ def finish_run(recording_id, run, label, checksums=None):
         return False
     prefix, duration = recording.output_prefix, recording.duration or 0.0
     media_info = dict(recording.media_info or {}, storyboard=[])
+    parts = tiled_parts(recording_id, run, duration)
     db.session.commit()
     workdir = tempfile.mkdtemp(prefix=f"finish-{recording_id}-", dir=current_app.config.get("WORKER_TMP_DIR"))
     try:
         _poster(recording_id, run, prefix, duration, workdir, label)
+        if parts:  # drawn by the chunk jobs: the finished film's track lists them
+            media_info["storyboard"] = _storyboard_of_parts(prefix, duration, parts, workdir, label)
         if not _publish(recording_id, run, prefix, media_info, checksums or {}, label):
             return False
-        _add_storyboard(recording_id, run, prefix, duration, media_info, workdir, label)
+        if not media_info["storyboard"]:
+            _add_storyboard(recording_id, run, prefix, duration, media_info, workdir, label)
         return True
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -274,6 +331,20 @@ def joined_video(recording_id, run, prefix, workdir, duration):
     video = os.path.join(workdir, "video.mp4")
     transcode.join(files, video, workdir=workdir, timeout=job_timeout(duration, "copy"))
     return video
+
+
+def _storyboard_of_parts(prefix, duration, parts, workdir, label):
+    """Store the WebVTT track of the tiles the chunk jobs drew; their sheets' names, or [] when
+    that failed (then the storyboard is drawn whole, after the film is ready)."""
+    try:
+        vtt = os.path.join(workdir, "storyboard.vtt")
+        with open(vtt, "w", encoding="utf-8") as fh:
+            fh.write(pictures.parts_vtt(duration, parts[0]["interval"], parts))
+        get_storage().upload_from(vtt, f"{prefix}/storyboard.vtt", "text/vtt")
+        return [name for tiles in parts for name in tiles["sheets"]]
+    except Exception:  # noqa: BLE001 - drawn whole instead
+        log.warning("job %s: the storyboard of %s's parts was not stored", label, prefix, exc_info=True)
+        return []
 
 
 def _add_storyboard(recording_id, run, prefix, duration, media_info, workdir, label):

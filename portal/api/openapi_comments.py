@@ -53,8 +53,17 @@ COMMENT_SCHEMAS = {
         "complete": {"type": "boolean",
                      "description": "False while the film is still processed (HLS): more becomes playable"},
         "playable_text": {"type": "string", "description": "How much can be played, in the caller's language"},
-        "storyboard": {"type": ["object", "null"], "properties": {
-            "vtt": SIGNED_URL, "sheets": {"type": "object", "additionalProperties": SIGNED_URL}}},
+        "storyboard": {"type": ["object", "null"], "description":
+                       "Hover previews: a WebVTT track once the film is ready; while it is encoded, the grid "
+                       "of tiles drawn so far (tile i shows the film at i * interval seconds)", "properties": {
+            "vtt": {**SIGNED_URL, "type": ["string", "null"]},
+            "grid": {"type": ["object", "null"], "properties": {
+                "interval": {"type": "number"}, "columns": {"type": "integer"}, "width": {"type": "integer"},
+                "height": {"type": "integer"}, "duration": {"type": ["number", "null"]},
+                "parts": {"type": "array", "items": {"type": "object", "properties": {
+                    "first": {"type": "integer"}, "count": {"type": "integer"}, "rows": {"type": "integer"},
+                    "sheets": {"type": "array", "items": {"type": "string"}}}}}}},
+            "sheets": {"type": "object", "additionalProperties": SIGNED_URL}}},
         "expires_in": {"type": "integer", "description": "Seconds the URLs stay valid"},
         "expires_at": {"type": "string", "format": "date-time"},
         "position": {"type": "number", "description": "Where the caller last was"}}},

@@ -53,6 +53,10 @@ class FilmPart(db.Model):
     reason_code = db.Column(db.String(40))
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     done_at = db.Column(db.DateTime(timezone=True))
+    # a video part's storyboard tiles, drawn by its job: {"interval", "first", "count", "rows",
+    # "columns", "width", "height", "sheets"} (``workers.publishing.draw_tiles``); None: drawn
+    # whole when the film is ready
+    tiles = db.Column(db.JSON)
 
     __table_args__ = (
         db.UniqueConstraint("recording_id", "run", "track", "part", name="uq_film_parts_part"),

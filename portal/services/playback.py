@@ -20,9 +20,10 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import AuditEvent, Recording, User
 from portal.models.base import utcnow
+from portal.models.media import CHUNK_DONE, VIDEO, FilmPart
 from portal.models.recordings import READY
 from portal.models.supervision import PlaybackPosition
-from portal.services import audit, playlists
+from portal.services import audit, hls, playlists
 from portal.services.storage import get_storage
 
 PLAY = "recording.play"
@@ -60,14 +61,34 @@ def media_urls(recording, ttl, viewer=None):
     urls = {
         "poster": picture("poster.jpg"),
         "thumbnail": picture("thumb.jpg"),
-        "storyboard": {"vtt": sign("storyboard.vtt"), "sheets": {name: sign(name) for name in sheets}}
-        if sheets else None,
+        "storyboard": {"vtt": sign("storyboard.vtt"), "grid": None,
+                       "sheets": {name: sign(name) for name in sheets}} if sheets else None,
     }
+    if not complete and recording.output_kind == "hls":
+        urls["storyboard"] = growing_storyboard(recording, sign)
     if recording.output_kind == "hls":
         urls["hls"] = playlists.master_url(recording)
     else:
         urls["video"] = sign("video.mp4")
     return urls
+
+
+def growing_storyboard(recording, sign):
+    """The storyboard of a film still being encoded, as far as its chunk jobs drew it: a grid of
+    tiles per part that the player turns into previews (``storyboard.js``), or None. Once the
+    film is ready its WebVTT track holds the same tiles."""
+    parts = db.session.scalars(db.select(FilmPart.tiles).where(
+        FilmPart.recording_id == recording.id, FilmPart.run == hls.run_of(recording), FilmPart.track == VIDEO,
+        FilmPart.status == CHUNK_DONE, FilmPart.tiles.is_not(None))).all()
+    if not parts:
+        return None
+    first = parts[0]
+    grid = {"interval": first["interval"], "columns": first["columns"], "width": first["width"],
+            "height": first["height"], "duration": recording.duration,
+            "parts": sorted(({key: tiles[key] for key in ("first", "count", "rows", "sheets")} for tiles in parts),
+                            key=lambda part: part["first"])}
+    names = [name for tiles in parts for name in tiles["sheets"]]
+    return {"vtt": None, "grid": grid, "sheets": {name: sign(name) for name in names}}
 
 
 def last_viewing_row(user, recording, since):

@@ -2,8 +2,8 @@
 segments cut by ffmpeg from a lavfi clip, served by the app's playlist and segment routes.
 
 A ready film plays and seeks; a film still being processed plays its published part, says how
-much that is, keeps seeks inside it, and grows as the worker publishes more; the renewal after a
-withdrawal of consent detaches hls.js, so nothing buffered plays on.
+much that is, keeps seeks inside it, and grows as the worker publishes more, its storyboard too;
+the renewal after a withdrawal of consent detaches hls.js, so nothing buffered plays on.
 """
 
 import pytest
@@ -115,6 +115,47 @@ def test_a_film_being_processed_plays_its_published_part_and_grows(page, app, fa
     page.keyboard.press("ArrowRight")  # +5 s: now as far as the whole film
     assert video(page, "v.currentTime") > 2.5
     assert video(page, "v.error") is None
+
+
+def set_tiles(app, recording_id, part, first, count, status=CHUNK_DONE):
+    """Part ``part`` of the video has drawn its storyboard tiles (a tile a second)."""
+    tiles = {"interval": 1, "first": first, "count": count, "rows": 1, "columns": 10, "width": 160, "height": 90,
+             "sheets": [f"storyboard/p{part:04d}-a1-000.jpg"]}
+    with app.app_context():
+        db.session.execute(db.update(FilmPart).where(FilmPart.recording_id == recording_id, FilmPart.track == VIDEO,
+                                                     FilmPart.part == part).values(tiles=tiles, status=status))
+        db.session.commit()
+
+
+def hover_tile(page, fraction):
+    """Hover the timeline at ``fraction`` of the film: the tile's background position, or None."""
+    timeline = page.locator("#timeline")
+    box = timeline.bounding_box()
+    timeline.hover(position={"x": box["width"] * fraction, "y": box["height"] / 2})
+    expect(page.locator("#timeline-preview")).to_be_visible()
+    return page.locator("#timeline-preview-image").evaluate("t => t.hidden ? null : t.style.backgroundPosition")
+
+
+def test_the_storyboard_grows_with_the_chunks_of_a_film_being_processed(page, app, factory, made):
+    app.config["MEDIA_URL_TTL"] = 2  # renewals every 1.6 s
+    ids = hls_film(app, factory, status=PROCESSING, duration=CLIP_SECONDS)
+    publish(app, ids["recording"], made, VIDEO, part=0, indexes=[0])
+    publish(app, ids["recording"], made, VIDEO, part=1, indexes=[1, 2], status=CHUNK_WORKING)
+    publish(app, ids["recording"], made, AUDIO)
+    set_tiles(app, ids["recording"], 0, first=0, count=1)
+    open_film(page, ids)
+    assert hover_tile(page, 0.2) == "0px 0px"  # the first second: drawn by its chunk
+    assert hover_tile(page, 0.85) is None  # 0:02 is still being encoded: no picture rather than a wrong one
+
+    set_tiles(app, ids["recording"], 1, first=1, count=2)  # the next chunk is done
+    shown = None
+    for _attempt in range(40):  # until a renewal (every 1.6 s) brings the grown storyboard
+        shown = hover_tile(page, 0.85)
+        if shown is not None:
+            break
+        page.wait_for_timeout(250)
+    assert shown == "-160px 0px"  # tile 2: the second on part 1's sheet
+    assert hover_tile(page, 0.2) == "0px 0px"
 
 
 def test_an_hls_film_stops_at_the_renewal_after_the_right_ends(page, app, factory, made):

@@ -258,6 +258,37 @@ def test_the_start_can_be_watched_while_the_rest_is_processed(app, film):
     assert 'data-todo="check_start"' not in page(leader, "/")
 
 
+def test_play_offers_the_storyboard_tiles_drawn_so_far_then_the_finished_track(app, film):
+    from portal.models.media import FilmPart
+
+    def tiles(first, name):
+        return {"interval": 10, "first": first, "count": 12, "rows": 2, "columns": 10, "width": 160, "height": 90,
+                "sheets": [name]}
+
+    with app.app_context():
+        done, working = sorted(db.session.scalars(db.select(FilmPart).where(FilmPart.track == VIDEO)).all(),
+                               key=lambda part: part.part)
+        done.tiles, working.tiles = tiles(0, "storyboard/p0000-a1-000.jpg"), tiles(12, "storyboard/p0001-a1-000.jpg")
+        working.job_token = "another-job"
+        db.session.commit()
+    api = ApiClient(app, film["emails"]["supervisor"])
+    board = api.call("POST", f"/recordings/{film['recording']}/play").get_json()["storyboard"]
+    assert board["vtt"] is None  # the part still being encoded is not offered
+    assert board["grid"] == {"interval": 10, "columns": 10, "width": 160, "height": 90, "duration": 600.0,
+                             "parts": [{"first": 0, "count": 12, "rows": 2,
+                                        "sheets": ["storyboard/p0000-a1-000.jpg"]}]}
+    assert list(board["sheets"]) == ["storyboard/p0000-a1-000.jpg"]
+    assert "sig=" in board["sheets"]["storyboard/p0000-a1-000.jpg"]  # signed like the film's other pictures
+
+    with app.app_context():
+        recording = db.session.get(Recording, film["recording"])
+        recording.media_info = {"storyboard": ["storyboard/p0000-a1-000.jpg", "storyboard/p0001-a1-000.jpg"]}
+        recording.status = READY
+        db.session.commit()
+    board = api.call("POST", f"/recordings/{film['recording']}/play").get_json()["storyboard"]
+    assert board["grid"] is None and "sig=" in board["vtt"] and len(board["sheets"]) == 2
+
+
 @SQLITE_ONLY
 def test_ffmpeg_plays_the_film_through_the_apps_playlists_and_redirects(app, factory, made, tmp_path):
     """A real HLS client (ffmpeg's demuxer) logged in as a leader: master, both media playlists,

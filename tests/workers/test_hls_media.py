@@ -357,3 +357,74 @@ def test_a_stalled_source_times_out(clip, tmp_path):
     with pytest.raises(FFmpegFailed) as failed:
         hls.copy_to_segments(Stalled(src), describe(src), tmp_path, 0.0, "video", timeout=0.5)
     assert failed.value.timed_out
+
+
+# --- the storyboard, drawn chunk by chunk --------------------------------------------------------
+
+def stepped_clip(folder, seconds, offset, step):
+    """A clip whose brightness steps every ``step`` seconds of film time (the clip starting at film
+    time ``offset``), each step centred on a tile time: a tile drawn for the wrong time shows it."""
+    out = folder / "stepped.mp4"
+    lum = f"16+20*mod(floor((T+{offset}+{step / 2})/{step}),10)"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    f"nullsrc=size=320x240:rate=25:duration={seconds},format=yuv420p,geq=lum='{lum}':cb=128:cr=128",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", str(out)], check=True, timeout=120)
+    return out
+
+
+def tile_brightness(sheet, rows, slot):
+    """Mean brightness of the middle of tile ``slot`` on a sheet of 10 x ``rows`` tiles."""
+    from workers.media import pictures
+
+    width, height = pictures.COLUMNS * pictures.TILE_WIDTH, rows * pictures.TILE_HEIGHT
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(sheet), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True).stdout
+    assert len(raw) == width * height
+    row, column = divmod(slot, pictures.COLUMNS)
+    x0, y0 = column * pictures.TILE_WIDTH + 60, row * pictures.TILE_HEIGHT + 25
+    values = [raw[(y0 + y) * width + x0 + x] for y in range(40) for x in range(40)]
+    return sum(values) / len(values)
+
+
+def test_each_chunk_draws_its_own_stretch_of_the_storyboard(tmp_path):
+    from workers.media import pictures
+
+    offset, interval = 100.0, 3  # the session's second camera file, a tile every 3 s
+    src = stepped_clip(tmp_path, 30, offset, interval)
+    info, chunks, results = encode_all(src, tmp_path, offset=offset)
+    assert len(chunks) >= 3
+    parts, owned = [], []
+    for n, ((start, end), (init, segments)) in enumerate(zip(chunks, results, strict=True)):
+        film_start, film_end = offset + start, offset + (end if end is not None else info.duration)
+        first, count = pictures.tile_range(film_start, film_end, interval)
+        folder = tmp_path / f"tiles-{n}"
+        folder.mkdir()
+        video = joined(init, segments, folder / "part.mp4")
+        sheets = pictures.part_storyboard(video, hls.chunk_film_start(info, start, film_start), first, count, interval,
+                                          folder, f"p{n:04d}-a1", timeout=60)
+        rows = pictures.sheet_rows(count)
+        assert len(sheets) == 1 and count <= 10 * rows
+        for slot in range(count):  # each tile shows its own film time
+            step = ((first + slot) * interval + interval // 2) // interval % 10
+            expected = 20 * step * 255 / 219  # the clip's video range, read back from a full-range JPEG
+            assert abs(tile_brightness(sheets[0], rows, slot) - expected) < 6, (n, slot)
+        parts.append({"first": first, "count": count, "rows": rows, "sheets": [f"storyboard/p{n:04d}.jpg"]})
+        owned += range(first, first + count)
+    # together the chunks draw every tile of the film's stretch once
+    assert owned == list(range(34, 44))  # film times 102, 105 .. 129
+    cues = [block.splitlines() for block in pictures.parts_vtt(offset + 30, interval, parts).split("\n\n")[1:]
+            if block.strip()]
+    assert cues[0] == ["00:01:42.000 --> 00:01:45.000", "storyboard/p0000.jpg#xywh=0,0,160,90"]
+    assert cues[-1][0] == "00:02:09.000 --> 00:02:10.000" and len(cues) == len(owned)
+
+
+def test_tile_ranges_of_consecutive_parts_meet_without_overlap():
+    from workers.media import pictures
+
+    assert pictures.tile_range(0.0, 10.04, 10) == (0, 2)  # 0 and 10
+    assert pictures.tile_range(10.04, 130.0, 10) == (2, 11)  # 20 .. 120; 130 is the next part's
+    assert pictures.tile_range(130.0, 130.0, 10) == (13, 0)
+    assert pictures.tile_range(30.000000001, 60, 3) == (10, 10)  # float noise is not a tile of its own
+    assert [pictures.sheet_rows(n) for n in (1, 10, 11, 100, 250)] == [1, 1, 2, 10, 10]
+    whole = pictures.storyboard_vtt(95, 10, ["a.jpg"])
+    assert whole == pictures.parts_vtt(95, 10, [{"first": 0, "count": 10, "rows": 10, "sheets": ["a.jpg"]}])

@@ -4,6 +4,7 @@ every frame, a failed chunk is retried alone, and the reconciler picks up lost c
 
 import hashlib
 import json
+import math
 import subprocess
 from datetime import timedelta
 
@@ -89,6 +90,58 @@ def test_the_encode_path_runs_in_chunk_jobs_and_keeps_every_frame(app, uploaded,
         joined = joined_video(recording_id, hls.run_of(rec), rec.output_prefix, str(tmp_path), rec.duration)
     assert frames(joined) == 75  # 3 s at 25 fps: no frame lost or doubled at the cuts
     assert len({(s.track, s.part, s.idx) for s in segments}) == len(segments)
+
+
+@sqlite_only
+def test_the_storyboard_grows_chunk_by_chunk_and_the_ready_film_lists_every_tile(app, uploaded, run_jobs,
+                                                                                 monkeypatch):
+    from portal.services import playback
+    from portal.services.storage import get_storage
+    from workers import publishing
+
+    real, seen = publishing.draw_tiles, []
+
+    def spy(writer, *args, **kwargs):  # what a viewer's /play offers as each chunk draws its tiles
+        board = playback.growing_storyboard(db.session.get(Recording, writer.recording_id), sign=lambda name: name)
+        seen.append([part["first"] for part in board["grid"]["parts"]] if board else [])
+        db.session.commit()
+        return real(writer, *args, **kwargs)
+
+    monkeypatch.setattr(publishing, "draw_tiles", spy)
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    video = [p for p in parts if p.track == "video"]
+    assert rec.status == "ready" and len(video) >= 2
+    assert seen == [[tiles for tiles in range(n)] for n in range(len(video))]  # one more part each time
+    assert sum(p.tiles["count"] for p in video) == math.ceil(rec.duration)  # a tile a second, each once
+    assert [p.tiles["first"] for p in video] == sorted({p.tiles["first"] for p in video})
+    sheets = [name for p in video for name in p.tiles["sheets"]]
+    assert rec.media_info["storyboard"] == sheets and sheets[0] == "storyboard/p0000-a1-000.jpg"
+    with app.app_context():
+        storage = get_storage()
+        vtt = storage.open_read(f"{rec.output_prefix}/storyboard.vtt").read().decode()
+        assert all(storage.head(f"{rec.output_prefix}/{name}") is not None for name in sheets)
+        urls = playback.media_urls(db.session.get(Recording, recording_id), 60)["storyboard"]
+    cues = [block.splitlines() for block in vtt.split("\n\n")[1:] if block.strip()]
+    assert [cue[0].split(" --> ")[0] for cue in cues] == [f"00:00:{n:02d}.000" for n in range(len(cues))]
+    assert len(cues) == math.ceil(rec.duration) and list(dict.fromkeys(cue[1].split("#")[0] for cue in cues)) == sheets
+    assert urls["vtt"] and urls["grid"] is None and set(urls["sheets"]) == set(sheets)
+
+
+@sqlite_only
+def test_a_chunk_without_its_tiles_leaves_the_storyboard_to_the_ready_film(app, uploaded, run_jobs, monkeypatch):
+    from workers import publishing
+
+    def broken(*_args, **_kwargs):
+        raise OSError("no room for the sheets")
+
+    monkeypatch.setattr(publishing.pictures, "part_storyboard", broken)
+    recording_id = uploaded("mpeg_ps")
+    run_jobs()
+    rec, parts, _segments = state(app, recording_id)
+    assert rec.status == "ready" and all(p.tiles is None for p in parts)
+    assert rec.media_info["storyboard"] == ["storyboard-000.jpg"]  # drawn whole, once the film was ready
 
 
 @sqlite_only

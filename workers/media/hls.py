@@ -212,11 +212,16 @@ def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=
     gate.run(stream, cwd=outdir, timeout=timeout, duration=seconds, progress=progress)
     init, segments = _read_playlist(outdir)
     scale = fmp4.timescale(init)
-    # ffmpeg starts every chunk at 0; a file's first chunk starts at its first picture
-    shift = offset + (info.video_start if start <= 0 else 0.0)
+    shift = chunk_film_start(info, start, offset)
     for path, _duration in segments:
         fmp4.shift(path, shift, scale)
     return init, segments
+
+
+def chunk_film_start(info, start, offset):
+    """Where the first picture of the chunk [start, ...) of a file lies on the film's timeline:
+    ffmpeg starts every chunk at 0; a file's first chunk starts at its first picture."""
+    return offset + (info.video_start if start <= 0 else 0.0)
 
 
 def _trim(start, end, cut_start):

@@ -3,6 +3,10 @@
 Pictures are taken from the playable MP4 the worker wrote (never from the upload), and the
 storyboard decodes keyframes only (``-skip_frame nokey``), which makes it tens of times faster
 than decoding every frame of a 2.5-hour film.
+
+A film encoded in chunks gets its storyboard in parts: each chunk job draws the tiles of its own
+stretch of the film (``part_storyboard``), so the storyboard grows while the film is processed,
+and the finished film's WebVTT track lists every part's tiles (``parts_vtt``).
 """
 
 import math
@@ -64,6 +68,44 @@ def storyboard(video, duration, workdir, timeout):
     return [os.path.join(workdir, name) for name in sheets], vtt
 
 
+def tile_range(start, end, interval):
+    """The storyboard tiles of the film times [start, end): (first index, count). Tile ``i``
+    shows the film at ``i * interval``, so consecutive parts of a film own disjoint tiles."""
+    first = math.ceil(round(start / interval, 6))
+    return first, max(0, math.ceil(round(end / interval, 6)) - first)
+
+
+def sheet_rows(count):
+    """Rows of tiles on a part's sheets: no more than its tiles need."""
+    return max(1, min(ROWS, math.ceil(count / COLUMNS)))
+
+
+def part_storyboard(video, shift, first, count, interval, workdir, stem, timeout):
+    """Draw tiles ``first`` .. ``first + count - 1`` of a film's storyboard from ``video``, one
+    part of the film whose first picture lies at film time ``shift``, on sheets
+    ``{stem}-NNN.jpg`` of COLUMNS x ``sheet_rows(count)`` tiles; returns their paths in order.
+
+    The part's pictures are moved to film time, then ``fps`` takes one every ``interval`` seconds
+    from the first tile's time (the picture nearest each, keyframes only, as ``storyboard``); the
+    last keyframe is held to the part's end, so its last tile is never left black."""
+    pattern = os.path.join(workdir, f"{stem}-%03d.jpg")
+    source = ffmpeg.input(os.path.abspath(video), skip_frame="nokey", f="mp4", **gate.input_options())
+    tiles = (source["v:0"]
+             .filter("setpts", f"PTS-STARTPTS+{shift:.6f}/TB")
+             # the last keyframe stands for the part's end: fps would drop a tile after it
+             .filter("tpad", stop_mode="clone", stop_duration=str(interval))
+             .filter("fps", fps=f"1/{interval}", start_time=f"{first * interval:.6f}", eof_action="pass")
+             .filter("trim", end_frame=str(count))
+             .filter("scale", w=TILE_WIDTH, h=TILE_HEIGHT, force_original_aspect_ratio="decrease")
+             .filter("pad", w=TILE_WIDTH, h=TILE_HEIGHT, x="(ow-iw)/2", y="(oh-ih)/2")
+             .filter("tile", layout=f"{COLUMNS}x{sheet_rows(count)}"))
+    stream = ffmpeg.output(tiles, pattern, f="image2", start_number="0", **{"q:v": "5", "fps_mode": "vfr"})
+    gate.run(stream, cwd=workdir, timeout=timeout)
+    prefix = os.path.basename(stem) + "-"
+    return [os.path.join(workdir, name) for name in sorted(os.listdir(workdir))
+            if name.startswith(prefix) and name.endswith(".jpg")]
+
+
 def _timestamp(seconds):
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -72,14 +114,23 @@ def _timestamp(seconds):
 
 def storyboard_vtt(duration, interval, sheets):
     """The WebVTT thumbnail track for tiles every ``interval`` seconds on ``sheets``."""
-    per_sheet = COLUMNS * ROWS
-    count = min(math.ceil(duration / interval), len(sheets) * per_sheet)
+    count = min(math.ceil(duration / interval), len(sheets) * COLUMNS * ROWS)
+    return parts_vtt(duration, interval, [{"first": 0, "count": count, "rows": ROWS, "sheets": sheets}])
+
+
+def parts_vtt(duration, interval, parts):
+    """The WebVTT thumbnail track of a storyboard drawn in parts: each ``{"first", "count",
+    "rows", "sheets"}`` as ``part_storyboard`` drew it (tile ``first + n`` in slot ``n``)."""
     lines = ["WEBVTT", ""]
-    for index in range(count):
-        start, end = index * interval, min((index + 1) * interval, duration)
-        sheet, slot = divmod(index, per_sheet)
-        row, column = divmod(slot, COLUMNS)
-        lines += [f"{_timestamp(start)} --> {_timestamp(end)}",
-                  f"{sheets[sheet]}#xywh={column * TILE_WIDTH},{row * TILE_HEIGHT},"
-                  f"{TILE_WIDTH},{TILE_HEIGHT}", ""]
+    for part in sorted(parts, key=lambda p: p["first"]):
+        per_sheet = COLUMNS * part["rows"]
+        for n in range(min(part["count"], len(part["sheets"]) * per_sheet)):
+            start = (part["first"] + n) * interval
+            if start >= duration:
+                break
+            sheet, slot = divmod(n, per_sheet)
+            row, column = divmod(slot, COLUMNS)
+            lines += [f"{_timestamp(start)} --> {_timestamp(min(start + interval, duration))}",
+                      f"{part['sheets'][sheet]}#xywh={column * TILE_WIDTH},{row * TILE_HEIGHT},"
+                      f"{TILE_WIDTH},{TILE_HEIGHT}", ""]
     return "\n".join(lines)

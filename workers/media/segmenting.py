@@ -52,6 +52,11 @@ def audio_track(sources_infos, outdir, timeout, on_segment=None):
     return hls.audio_track(sources_infos, outdir, timeout, on_segment=_reporting(on_segment))
 
 
+def chunk_film_start(info, start, offset):
+    """Where the first picture of a chunk lies on the film's timeline (``hls.chunk_film_start``)."""
+    return hls.chunk_film_start(info, start, offset)
+
+
 def encode_video_chunk(src, info, start, end, outdir, offset, timeout, on_segment=None, progress=None):
     """Encode one chunk (``hls.encode_video_chunk``), then report its segments in order."""
     init, segments = hls.encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=progress)

@@ -67,6 +67,7 @@ function setUp(root) {
     onMedia: (answer) => {
       media = answer;
       if (answer.storyboard) timeline.sheets = answer.storyboard.sheets;
+      if (started) refreshStoryboard(answer);
       showPlayable(answer);
     },
     onRefused: () => stopWatching(),
@@ -81,6 +82,20 @@ function setUp(root) {
   const composer = form ? new Composer({ ...page, timeline, comments }, form) : null;
   Object.assign(page, { timeline, comments });
   video.addEventListener("timeupdate", () => comments.highlight());
+
+  // The previews grow with a film being encoded (a new grid with every renewal), and the VTT
+  // replaces the grid once the film is ready; a finished film's VTT is fetched once.
+  let started = false;
+  let storyboardFrom = null;
+  async function refreshStoryboard(answer) {
+    const board = answer.storyboard;
+    const from = board ? (board.grid ? `grid:${JSON.stringify(board.grid.parts.map((p) => p.first))}` : "vtt") : null;
+    if (from === storyboardFrom) return;
+    storyboardFrom = from;
+    const cues = await loadStoryboard(answer);
+    if (from !== storyboardFrom) return; // a newer answer came meanwhile
+    Object.assign(timeline, { cues, growing: Boolean(board && board.grid) });
+  }
 
   // How much of an HLS film can be played: /play's ``playable_text`` on the status line the
   // page renders (#film-playable), updated with every renewal, so the viewer sees the playable
@@ -192,7 +207,8 @@ function setUp(root) {
       comments.renderMarkers();
     }, { once: true });
     playback.load(answer, at, false);
-    timeline.cues = await loadStoryboard(answer);
+    started = true;
+    await refreshStoryboard(answer);
   }
 
   updatePlayButton();

@@ -19,6 +19,7 @@ export class Timeline {
     this.previewTime = $("timeline-preview-time");
     this.current = $("time-current");
     this.cues = [];
+    this.growing = false; // the cues are a film's being encoded: no tile where none is drawn
     this.sheets = {}; // sheet name -> signed URL, renewed with every /play answer
     this.dragging = false;
     this.listen();
@@ -45,7 +46,7 @@ export class Timeline {
   showPreview(clientX) {
     const t = this.timeAt(clientX);
     const box = this.node.getBoundingClientRect();
-    const cue = cueAt(this.cues, t);
+    const cue = cueAt(this.cues, t, this.growing);
     const url = cue && this.sheets[cue.sheet];
     this.previewImage.hidden = !url;
     let width = 64;
