@@ -307,6 +307,7 @@ def main():
     parser.add_argument("--five-minutes", type=float, default=3, help="length of the five films (0: skip)")
     parser.add_argument("--sources", type=Path, help="keep (and reuse) the generated films in this folder")
     parser.add_argument("--json", action="store_true", help="print the result as JSON at the end")
+    parser.add_argument("--logs", type=Path, help="copy the workers' logs into this folder at the end")
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
     if unknown := set(kinds) - set(SOURCES):
@@ -367,6 +368,11 @@ def main():
             for log in logs:
                 print(log.read_text()[-3000:], file=sys.stderr)
             raise
+        finally:
+            if args.logs:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                for log in logs:
+                    shutil.copy(log, args.logs / log.name)
         result["uptime_end"] = uptime()
         result["targets"], result["met"] = targets(result)
         print_tables(result)

@@ -403,7 +403,10 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
                     raise feeder.error
                 for watcher in watchers:
                     watcher.poll()
-                time.sleep(POLL_SECONDS)
+                try:  # the next look at the playlists, or at once when ffmpeg is done
+                    proc.wait(timeout=POLL_SECONDS)
+                except subprocess.TimeoutExpired:
+                    pass
         finally:
             if proc.poll() is None:
                 proc.kill()
