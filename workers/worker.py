@@ -72,6 +72,14 @@ def make_worker(app, queues=QUEUES, name=None, simple=False):
         return worker_class([get_queue(q) for q in listened(queues)], connection=redis_connection(), name=name)
 
 
+def stop_was_asked(worker):
+    """True when the worker's loop ended on a signal (SIGTERM, Ctrl-C). RQ marks ``_stop_requested``
+    only when the signal comes during a job; an idle worker just leaves its loop, with the date of
+    the request set: taking that for a dropped Redis connection restarted it, so `make run` and a
+    deployment's stop never ended an idle worker."""
+    return bool(worker._stop_requested or worker._shutdown_requested_date is not None)
+
+
 def run_worker(app, queues=QUEUES, burst=False, name=None):
     """Listen on ``queues`` until stopped (or until empty with ``burst``), running the
     reconciler and the sweeper on the side."""
@@ -86,7 +94,7 @@ def run_worker(app, queues=QUEUES, burst=False, name=None):
         with app.app_context():
             for restart in itertools.count(1):
                 worked = worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
-                if burst or worker._stop_requested:
+                if burst or stop_was_asked(worker):
                     return worked
                 # RQ quits its loop on an error it does not handle, e.g. Redis closing the
                 # connection just as a short chunk job ended: listen again once Redis is back.
