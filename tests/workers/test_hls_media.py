@@ -93,6 +93,31 @@ def test_fmp4_shift_moves_tfdt_and_sidx_by_the_offset(tmp_path):
     assert segment.read_bytes() == data  # nothing half-shifted
 
 
+def test_fmp4_shift_takes_the_reordering_delay_out_of_the_composition_offsets(tmp_path):
+    # a run of three samples with duration, size and composition offset (flags 0x000b01: data offset too)
+    samples = [(512, 100, 1024), (512, 90, 1536), (512, 80, 512)]
+    trun = box(b"trun", b"\x00\x00\x0b\x01" + struct.pack(">Ii", 3, 0)
+               + b"".join(struct.pack(">III", *sample) for sample in samples))
+    segment = tmp_path / "seg.m4s"
+    segment.write_bytes(box(b"moof", box(b"traf", box(b"tfdt", b"\x01\x00\x00\x00" + struct.pack(">Q", 0))
+                                         + trun)) + box(b"mdat", b"\x00" * 270))
+    assert fmp4.composition_offset(segment) == 1024  # two pictures at 25 fps, 12800 ticks a second
+    fmp4.shift(segment, 10.0, 12800, composition=1024)
+    data = segment.read_bytes()
+    at = data.index(b"trun") + 4
+    assert data[at] == 1  # version 1: signed offsets
+    assert [struct.unpack_from(">i", data, at + 12 + 12 * n + 8)[0] for n in range(3)] == [0, 512, -512]
+    assert fmp4.composition_offset(segment) == 0 and fmp4.decode_times(segment) == [128000]
+
+    init = tmp_path / "init.mp4"
+    elst = box(b"elst", b"\x00" * 28)
+    init.write_bytes(box(b"moov", box(b"trak", box(b"tkhd", b"\x00" * 20) + box(b"edts", elst))))
+    before = init.read_bytes()
+    fmp4.drop_edit_lists(init)
+    after = init.read_bytes()
+    assert len(after) == len(before) and b"edts" not in after and b"free" in after
+
+
 # --- on real ffmpeg ---------------------------------------------------------------------------
 
 def ffmpeg_cmd(*args):
@@ -180,12 +205,15 @@ def encode_all(src, tmp_path, offset=0.0, first=4.0, length=8.0, chunks=None):
 def check_chunks(src, info, chunks, results, tmp_path, offset=0.0):
     inits = {open(init, "rb").read() for init, _segments in results}
     assert len(inits) == 1  # one EXT-X-MAP for the whole film
+    assert b"edts" not in next(iter(inits))  # no edit list to take the delay out a second time
     assert b"options:" not in inits.pop()  # x264's settings SEI travels in the first picture, not the init
     init = results[0][0]
     scale = fmp4.timescale(init)
     for n, ((start, _end), (_init, segments)) in enumerate(zip(chunks, results, strict=True)):
         lead = info.video_start if start == 0 else 0.0
         assert fmp4.decode_times(segments[0][0])[0] == round((offset + start + lead) * scale)
+        # shown at its decode time, where the sound is: not the encoder's reordering delay later
+        assert fmp4.composition_offset(segments[0][0]) == 0
         lengths = [seconds for _path, seconds in segments]
         last = n == len(chunks) - 1
         assert all(hls.MIN_SEGMENT_SECONDS - 0.05 <= s <= hls.SEGMENT_SECONDS + 0.05 for s in lengths[:-1])

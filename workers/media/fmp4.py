@@ -3,9 +3,11 @@
 ffmpeg starts the timestamps of every output at zero. A chunk of the encode path, or one camera
 file of the copy path, lies somewhere later in the film, so after ffmpeg has written a segment
 we add the part's offset to its decode times: the ``tfdt`` box of each track fragment (and the
-``sidx`` box's earliest presentation time when there is one). Nothing else changes, so the
-initialisation segments of all chunks stay identical and the bytes of the media stay as ffmpeg
-wrote them.
+``sidx`` box's earliest presentation time when there is one). An encoded chunk's pictures are also
+shown the encoder's reordering delay after their decode time; ``shift`` takes that delay out of
+the composition offsets (and ``drop_edit_lists`` the edit list that said so), so the video is
+shown where the sound is. The initialisation segments of all chunks stay identical and the bytes
+of the media stay as ffmpeg wrote them.
 """
 
 import os
@@ -32,12 +34,12 @@ def boxes(data, start=0, end=None):
         offset += size
 
 
-def walk(data, start=0, end=None):
-    """Yield (type, offset, header size, size) of every box, descending into the containers."""
+def walk(data, start=0, end=None, containers=CONTAINERS):
+    """Yield (type, offset, header size, size) of every box, descending into ``containers``."""
     for kind, offset, header, size in boxes(data, start, end):
         yield kind, offset, header, size
-        if kind in CONTAINERS:
-            yield from walk(data, offset + header, offset + size)
+        if kind in containers:
+            yield from walk(data, offset + header, offset + size, containers)
 
 
 def timescale(init_path):
@@ -63,15 +65,51 @@ def decode_times(path):
     return times
 
 
-def shift(path, seconds, track_timescale):
-    """Add ``seconds`` to the decode times of the segment at ``path``, in place.
+def composition_offset(path):
+    """The composition time offset (ticks) of the first sample of a segment: the encoder's
+    reordering delay (two pictures for x264 with B-frames), 0 when its runs carry none."""
+    with open(path, "rb") as fh:
+        for kind, offset, size in _top_level(fh):
+            if kind != b"moof":
+                continue
+            fh.seek(offset)
+            data = bytearray(fh.read(size))
+            for kind_, box, header, _size in walk(data):
+                if kind_ == b"trun":
+                    offsets = _trun_offsets(data, box + header)
+                    return _read_offset(data, offsets[0], data[box + header]) if offsets else 0
+    return 0
+
+
+def drop_edit_lists(init_path):
+    """Make the edit lists of an initialisation segment free space, in place (same size): once
+    ``shift`` has taken the reordering delay out of the composition times, a player that honours
+    ``elst`` must not take it out again."""
+    with open(init_path, "r+b") as fh:
+        data = bytearray(fh.read())
+        found = False
+        for kind, offset, _header, _size in walk(data, containers=CONTAINERS | {b"edts"}):
+            if kind == b"edts":
+                data[offset + 4:offset + 8] = b"free"
+                found = True
+        if found:
+            fh.seek(0)
+            fh.write(data)
+
+
+def shift(path, seconds, track_timescale, composition=0):
+    """Add ``seconds`` to the decode times of the segment at ``path``, and take ``composition``
+    ticks (``composition_offset`` of the part's first segment) out of every sample's composition
+    offset, in place: then the part's first picture is shown at its decode time, where the film's
+    timeline puts it, not the encoder's reordering delay later (the runs become version 1, whose
+    offsets may be negative, as CMAF allows).
 
     ``track_timescale`` is the track's (``timescale(init)``); a ``sidx`` box carries its own.
     Only the boxes around the media are read and rewritten, never the media (``mdat``) itself:
     a 2.5-hour film has 3000 segments. :raise ValueError: for a damaged segment or a time a
     version-0 box cannot hold.
     """
-    if not seconds:
+    if not seconds and not composition:
         return
     with open(path, "r+b") as fh:
         changed = []  # written when every box is patched: a failure leaves the file as it was
@@ -87,6 +125,8 @@ def shift(path, seconds, track_timescale):
                 elif kind_ == b"sidx":
                     scale = struct.unpack_from(">I", data, body + 8)[0]
                     _add(data, body + 12, data[body] == 1, round(seconds * scale))
+                elif kind_ == b"trun" and composition and _trun_offsets(data, body):
+                    _signed_offsets(data, body, composition)
                 else:
                     continue
                 if not changed or changed[-1][0] != offset:
@@ -116,6 +156,33 @@ def _top_level(fh):
             raise ValueError(f"damaged box {kind!r} at {offset}")
         yield kind, offset, size
         offset += size
+
+
+def _trun_offsets(data, body):
+    """Where the samples' composition offsets of the ``trun`` at ``body`` are ([] when absent)."""
+    flags = int.from_bytes(data[body + 1:body + 4], "big")
+    if not flags & 0x800:
+        return []
+    count = struct.unpack_from(">I", data, body + 4)[0]
+    at = body + 8 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
+    fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
+    first = at + 4 * fields.index(0x800)
+    return [first + 4 * len(fields) * n for n in range(count)]
+
+
+def _read_offset(data, at, version):
+    return struct.unpack_from(">i" if version == 1 else ">I", data, at)[0]
+
+
+def _signed_offsets(data, body, ticks):
+    """Subtract ``ticks`` from every composition offset of the ``trun`` at ``body``; version 1."""
+    version = data[body]
+    for at in _trun_offsets(data, body):
+        value = _read_offset(data, at, version) - ticks
+        if not -(1 << 31) <= value < (1 << 31):
+            raise ValueError(f"composition offset {value} does not fit its box")
+        struct.pack_into(">i", data, at, value)
+    data[body] = 1
 
 
 def _add(data, at, wide, ticks):

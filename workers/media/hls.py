@@ -213,8 +213,12 @@ def encode_video_chunk(src, info, start, end, outdir, offset, timeout, progress=
     init, segments = _read_playlist(outdir)
     scale = fmp4.timescale(init)
     shift = chunk_film_start(info, start, offset)
+    # x264 shows each picture two frames after its decode time: taken out, the chunk's first
+    # picture is shown at ``shift``, in step with the sound (80 ms behind it before)
+    delay = fmp4.composition_offset(segments[0][0]) if segments else 0
+    fmp4.drop_edit_lists(init)
     for path, _duration in segments:
-        fmp4.shift(path, shift, scale)
+        fmp4.shift(path, shift, scale, composition=delay)
     return init, segments
 
 
