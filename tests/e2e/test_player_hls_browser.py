@@ -171,3 +171,43 @@ def test_an_hls_film_stops_at_the_renewal_after_the_right_ends(page, app, factor
     expect(page.locator("#player-error")).to_contain_text("Du kan inte längre se filmen")
     # hls.js is detached: no MediaSource, nothing buffered, nothing left to play
     assert video(page, "[v.paused, v.getAttribute('src'), v.readyState]") == [True, None, 0]
+
+
+def test_chromium_shows_an_encoded_chunk_where_the_films_timeline_puts_it(browser, tmp_path):
+    """A chunk of the encode path appended to Media Source Extensions starts exactly at its place
+    on the film (it started two frames late, 80 ms behind the sound, before the reordering delay
+    was taken out of its composition offsets)."""
+    import base64
+
+    from tests.workers import clips
+    from workers.media import hls as media_hls
+    from workers.media import probe
+
+    src = clips.make("h264_aac", tmp_path, seconds=8)
+    info = probe.describe(str(src))
+    init, segments = media_hls.encode_video_chunk(str(src), info, 0.0, None, str(tmp_path / "out"), 125.0,
+                                                  timeout=120)
+    chunks = [base64.b64encode(open(path, "rb").read()).decode() for path in [init, *(s for s, _ in segments)]]
+    page = browser.new_page()
+    try:
+        page.set_content("<video id=v></video>")
+        start, end = page.evaluate("""async (chunks) => {
+          const bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+          const source = new MediaSource();
+          document.getElementById("v").src = URL.createObjectURL(source);
+          await new Promise((done) => source.addEventListener("sourceopen", done, { once: true }));
+          const buffer = source.addSourceBuffer('video/mp4; codecs="avc1.64001f"');
+          for (const chunk of chunks) {
+            await new Promise((done, fail) => {
+              buffer.addEventListener("updateend", done, { once: true });
+              buffer.addEventListener("error", fail, { once: true });
+              buffer.appendBuffer(bytes(chunk));
+            });
+          }
+          return [buffer.buffered.start(0), buffer.buffered.end(0)];
+        }""", chunks)
+    finally:
+        page.close()
+    first = 125.0 + info.video_start
+    assert abs(start - first) < 0.002, start
+    assert abs(end - (first + 8.0)) < 0.05, end
