@@ -66,36 +66,61 @@ def by_session(program):
 
 
 def set_items(program, texts_by_session, actor):
-    """Replace the items of ``program`` with ``{session number: [text]}``: an item keeps its id (and
-    its marks) where its position stays, extra items are retired. Audited; the caller commits.
+    """Replace the items of ``program`` with ``{session number: [text]}``. Audited; the caller commits.
+
+    A mark never changes its meaning: an item whose text stays keeps its id and its marks wherever
+    it moves; a new or reworded text takes over an item no supervisor has marked yet (filling in
+    the placeholders), else it is a new item, and a marked item whose text is gone is retired and
+    keeps its marks (the checklists show it, retired, where it was marked).
 
     :raise Refused: 422 for an item text that is too long."""
     changed = []
     current = defaultdict(list)
     for item in items_of(program.id):
         current[item.session_number].append(item)
+    ids = [item.id for items in current.values() for item in items]
+    marked = set(db.session.scalars(db.select(ChecklistMark.item_id).where(ChecklistMark.item_id.in_(ids)))) \
+        if ids else set()
     for number, texts in texts_by_session.items():
         texts = [t.strip() for t in texts if t and t.strip()]
         if any(len(t) > MAX_TEXT for t in texts):
             raise Refused(422, "invalid_item", _("A checklist item can be at most %(n)d characters.", n=MAX_TEXT))
-        existing = current.get(number, [])
-        for position, text in enumerate(texts, start=1):
-            if position <= len(existing):
-                if existing[position - 1].text != text or existing[position - 1].position != position:
-                    existing[position - 1].text, existing[position - 1].position = text, position
-                    changed.append(number)
-            else:
-                db.session.add(ChecklistItem(program_id=program.id, session_number=number, position=position,
-                                             text=text))
-                changed.append(number)
-        for item in existing[len(texts):]:
-            item.retired_at = utcnow()
+        if _place_items(program, number, texts, current.get(number, []), marked):
             changed.append(number)
     db.session.flush()
     if changed:
         audit.record("program.checklist", program, actor=actor, version=program.version,
                      sessions=sorted(set(changed)))
     return sorted(set(changed))
+
+
+def _place_items(program, number, texts, existing, marked):
+    """Give session ``number`` the items ``texts`` in order (see ``set_items``); True if it changed."""
+    left = list(existing)
+    chosen = [None] * len(texts)
+    for index, text in enumerate(texts):  # unchanged texts keep their items, wherever they move
+        match = next((item for item in left if item.text == text), None)
+        if match is not None:
+            chosen[index] = match
+            left.remove(match)
+    for index in range(len(texts)):  # the rest: an unmarked item (the one at that place first)
+        if chosen[index] is None:
+            free = sorted((item for item in left if item.id not in marked),
+                          key=lambda item: (item.position != index + 1, item.position))
+            if free:
+                chosen[index] = free[0]
+                left.remove(free[0])
+    changed = bool(left)
+    for item in left:  # texts gone: retired, with their marks
+        item.retired_at = utcnow()
+    for position, (text, item) in enumerate(zip(texts, chosen, strict=True), start=1):
+        if item is None:
+            db.session.add(ChecklistItem(program_id=program.id, session_number=number, position=position, text=text))
+            changed = True
+        elif item.text != text or item.position != position:
+            item.text, item.position = text, position
+            changed = True
+    return changed
 
 
 # Marks and links ------------------------------------------------------------------------------

@@ -231,6 +231,40 @@ def test_the_catalogue_edits_chapter_kinds_and_checklist_and_versions_copy_them(
 
 
 @sqlite_only
+def test_an_edited_checklist_never_moves_a_mark_to_another_text(app, factory):
+    film = ready_film(app, factory)
+    session = film["session"]
+    supervisor = ApiClient(app, film["emails"]["supervisor"])
+    sheet = supervisor.call("GET", f"/sessions/{session}/checklist").get_json()["items"]
+    first = sheet[0]
+    assert supervisor.call("PUT", f"/sessions/{session}/checklist/{first['item_id']}",
+                           json={"status": "covered"}).status_code == 200
+    with app.app_context():
+        program = db.session.get(Program, db.session.scalar(
+            db.select(Program.id).where(Program.key == "connect-parents")))
+        admin = db.session.get(User, film["admin"])
+        # a new item first, the marked one second, the unmarked placeholder reworded, the third dropped
+        checklist.set_items(program, {1: ["Hemuppgiften följs upp", first["text"], "Principen presenteras"]}, admin)
+        db.session.commit()
+        items = {item.text: item for item in checklist.items_of(program.id) if item.session_number == 1}
+        assert items[first["text"]].id == first["item_id"] and items[first["text"]].position == 2
+        # the unmarked placeholders were filled in: no mark to move
+        assert {items["Hemuppgiften följs upp"].id, items["Principen presenteras"].id} == {
+            item["item_id"] for item in sheet[1:]}
+        # the marked item reworded: a new item; the old one retired with its mark
+        checklist.set_items(program, {1: ["Hemuppgiften följs upp", "Rollspelet övas", "Principen presenteras"]},
+                            admin)
+        db.session.commit()
+        old = db.session.get(ChecklistItem, first["item_id"])
+        assert old.retired_at is not None and old.text == first["text"]
+    rows = supervisor.call("GET", f"/sessions/{session}/checklist").get_json()["items"]
+    by_text = {row["text"]: row for row in rows}
+    assert by_text[first["text"]]["status"] == "covered" and by_text[first["text"]]["retired"]
+    assert by_text["Rollspelet övas"]["status"] is None and not by_text["Rollspelet övas"]["retired"]
+    assert by_text["Hemuppgiften följs upp"]["status"] is None
+
+
+@sqlite_only
 def test_exports_hold_chapters_and_the_checklist(app, factory):
     film = ready_film(app, factory)
     supervisor = ApiClient(app, film["emails"]["supervisor"])
