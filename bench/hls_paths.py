@@ -17,6 +17,7 @@ each one's first playable. Results: bench/results/hls_paths.json.
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -185,8 +186,11 @@ def published_frames(db_path, storage_root, recording_id, workdir):
 # -- baselines -----------------------------------------------------------------------------------
 
 def copy_baseline(film, out):
-    """The bare remux to fMP4 HLS the copy path is held against."""
+    """The bare remux to fMP4 HLS the copy path is held against. The file system is synced first:
+    the worker's run leaves gigabytes of segments in the page cache, and their write-back would
+    otherwise be charged to the baseline (the pipeline's own run had the upload's to bear)."""
     out.mkdir(parents=True)
+    os.sync()
     cmd = [*FFMPEG, "-i", str(film), "-c", "copy", "-f", "hls", "-hls_segment_type", "fmp4",
            "-hls_playlist_type", "vod", str(out / "index.m3u8")]
     seconds, cpu = sh(cmd, cwd=out)

@@ -4,6 +4,7 @@ seams lose or repeat no picture, the copy path from a file or a pipe, the sessio
 import array
 import json
 import math
+import os
 import re
 import struct
 import subprocess
@@ -327,6 +328,23 @@ def test_copy_path_from_a_pipe_publishes_segments_while_ffmpeg_still_reads(clip,
     film = joined(video_init, video, tmp_path / "video.mp4")
     assert frames(film) == frames(src) and decode_errors(film) == ""
     assert video_md5(film) == video_md5(src)  # a stream copy: not one picture re-encoded
+
+
+def test_a_watched_output_must_match_the_playlist_ffmpeg_writes_at_its_end(clip, tmp_path):
+    src = clip("faststart")
+    init, video = hls.copy_to_segments(src, describe(src), tmp_path / "out", 0.0, "video", timeout=60)
+    folder = tmp_path / "out"
+    assert not list(folder.glob("*.tmp"))
+
+    watcher = hls._Watcher("video", str(folder), 0.0, None)
+    watcher.finish()  # read again from the files: the same segments and lengths as the playlist
+    assert [(p, round(s, 3)) for p, s in watcher.done] == [(p, round(s, 3)) for p, s in video]
+    os.rename(video[-1][0], video[-1][0] + ".tmp")  # as if ffmpeg had not finished the last one
+    with pytest.raises(FFmpegFailed, match="differ"):
+        hls._Watcher("video", str(folder), 0.0, None).finish()
+    (folder / hls.PLAYLIST_NAME).unlink()  # ffmpeg stopped before writing its playlist
+    with pytest.raises(FFmpegFailed, match="no video playlist"):
+        hls._Watcher("video", str(folder), 0.0, None).finish()
 
 
 def test_copy_path_avchd_from_a_pipe_gets_aac_and_keeps_its_start(clip, tmp_path):

@@ -65,6 +65,49 @@ def decode_times(path):
     return times
 
 
+def trex_duration(init_path):
+    """The default sample duration (ticks) of an initialisation segment's ``trex`` box, or 0."""
+    with open(init_path, "rb") as fh:
+        data = fh.read()
+    for kind, offset, header, _size in walk(data, containers=CONTAINERS | {b"mvex"}):
+        if kind == b"trex":
+            return struct.unpack_from(">I", data, offset + header + 12)[0]
+    return 0
+
+
+def media_ticks(path, default_duration=0):
+    """How long the samples of a segment last (ticks): the sum of their durations, from each
+    ``trun`` or its fragment's default (``tfhd``, else ``default_duration`` from ``trex``)."""
+    total = 0
+    with open(path, "rb") as fh:
+        for kind, offset, size in _top_level(fh):
+            if kind != b"moof":
+                continue
+            fh.seek(offset)
+            data = fh.read(size)
+            fragment_default = default_duration
+            for kind_, box, header, _size in walk(data):
+                body = box + header
+                if kind_ == b"tfhd":
+                    flags = int.from_bytes(data[body + 1:body + 4], "big")
+                    if flags & 0x08:
+                        at = body + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+                        fragment_default = struct.unpack_from(">I", data, at)[0]
+                elif kind_ == b"trun":
+                    total += _run_ticks(data, body, fragment_default)
+    return total
+
+
+def _run_ticks(data, body, default):
+    flags = int.from_bytes(data[body + 1:body + 4], "big")
+    count = struct.unpack_from(">I", data, body + 4)[0]
+    if not flags & 0x100:
+        return count * default
+    at = body + 8 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
+    step = 4 * sum(1 for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit)
+    return sum(struct.unpack_from(">I", data, at + step * n)[0] for n in range(count))
+
+
 def composition_offset(path):
     """The composition time offset (ticks) of the first sample of a segment: the encoder's
     reordering delay (two pictures for x264 with B-frames), 0 when its runs carry none."""

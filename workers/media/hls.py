@@ -316,7 +316,7 @@ def copy_to_segments(src_or_pipe, info, outdir, offset, track, timeout, on_segme
             args += ["-filter_complex", f"anullsrc=r=48000:cl=stereo,atrim=end={info.duration:.6f}{silence}",
                      "-map", silence, *AAC]
             start = 0.0
-        args += _hls_output(folder, SEGMENT_SECONDS, "event")
+        args += _hls_output(folder, SEGMENT_SECONDS)
         outputs.append((name, folder, offset + start))
     results = _run_watching(args, outputs, timeout, on_segment, src_or_pipe if piped else None,
                             cwd=outdir)
@@ -350,7 +350,7 @@ def audio_track(sources_infos, outdir, timeout, on_segment=None):
     joined = "".join(f"[a{index}]" for index in range(len(sources_infos)))
     chains.append(f"{joined}concat=n={len(sources_infos)}:v=0:a=1[audio]")
     args += ["-filter_complex", ";".join(chains), "-map", "[audio]", *AAC,
-             *_hls_output(outdir, SEGMENT_SECONDS, "event")]
+             *_hls_output(outdir, SEGMENT_SECONDS)]
     return _run_watching(args, [(AUDIO, outdir, 0.0)], timeout, on_segment, None, cwd=outdir)[AUDIO]
 
 
@@ -378,21 +378,24 @@ def _whitelist():
     return ["-protocol_whitelist", gate.PROTOCOL_WHITELIST, "-format_whitelist", gate.FORMAT_WHITELIST]
 
 
-def _hls_output(folder, seconds, kind):
+def _hls_output(folder, seconds):
+    """One output of a watched run (``_run_watching``): a VOD playlist, written once at the end
+    (an EVENT playlist is rewritten whole after every segment: a third of a 2.5-hour remux's
+    time), and each segment written as ``.tmp`` and renamed when complete (``temp_file``)."""
     os.makedirs(folder, exist_ok=True)
     _clear(folder)
     folder = os.path.abspath(folder)
     return ["-map_metadata", "-1", "-map_chapters", "-1", "-max_muxing_queue_size", "1024",
             "-f", "hls", "-hls_segment_type", "fmp4", "-hls_time", str(seconds),
-            "-hls_playlist_type", kind, "-hls_list_size", "0", "-hls_flags", "temp_file",
+            "-hls_playlist_type", "vod", "-hls_list_size", "0", "-hls_flags", "temp_file",
             "-hls_fmp4_init_filename", INIT_NAME,
             "-hls_segment_filename", os.path.join(folder, SEGMENT_PATTERN),
             os.path.join(folder, PLAYLIST_NAME)]
 
 
 def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
-    """Run ffmpeg, feeding ``pipe`` to its stdin, and report each output's segments as its
-    playlist lists them. ``outputs``: [(track, folder, seconds to add to decode times)]."""
+    """Run ffmpeg, feeding ``pipe`` to its stdin, and report each output's segments as ffmpeg
+    completes them (``_Watcher``). ``outputs``: [(track, folder, seconds to add to decode times)]."""
     watchers = [_Watcher(track, folder, shift, on_segment) for track, folder, shift in outputs]
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile(mode="w+", dir=cwd) as errfile:
@@ -424,7 +427,7 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
     if proc.returncode != 0:
         raise FFmpegFailed(f"ffmpeg exited with {proc.returncode}", stderr)
     for watcher in watchers:
-        watcher.poll()
+        watcher.finish(stderr)
         if not sum(duration for _path, duration in watcher.done):
             # ffmpeg exits 0 on an input it could not read to the end (e.g. "partial file")
             raise FFmpegFailed(f"no {watcher.track} came out", stderr)
@@ -432,25 +435,42 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
 
 
 class _Watcher:
-    """Reads one output's playlist and reports the segments it lists that are new."""
+    """Reports one output's segments in order as ffmpeg completes them: ``seg-00007.m4s`` exists
+    once its ``.tmp`` was renamed, and its length is read from its own boxes (sample durations), so
+    no growing playlist is needed. When ffmpeg is done its playlist must list the same segments."""
 
     def __init__(self, track, folder, shift, on_segment):
         self.track, self.folder, self.shift, self.on_segment = track, folder, shift, on_segment
         self.init = os.path.join(folder, INIT_NAME)
         self.done = []
-        self.scale = None
+        self.scale = self.default_duration = None
 
     def poll(self):
-        if not os.path.exists(os.path.join(self.folder, PLAYLIST_NAME)):
-            return
-        _init, listed = _read_playlist(self.folder)  # replaced whole by ffmpeg (temp_file)
-        for path, duration in listed[len(self.done):]:
+        while True:
+            path = os.path.join(self.folder, SEGMENT_PATTERN % len(self.done))
+            if not os.path.exists(path):
+                return
             if self.scale is None:
-                self.scale = fmp4.timescale(self.init)
+                if not os.path.exists(self.init):
+                    return
+                self.scale, self.default_duration = fmp4.timescale(self.init), fmp4.trex_duration(self.init)
+            duration = fmp4.media_ticks(path, self.default_duration) / self.scale
             fmp4.shift(path, self.shift, self.scale)
             self.done.append((path, duration))
             if self.on_segment:
                 self.on_segment(Segment(self.track, len(self.done) - 1, path, duration, self.init))
+
+    def finish(self, stderr=""):
+        """The last segments, then the check against the playlist ffmpeg wrote at its end.
+        :raise FFmpegFailed: when they differ (a segment reported that ffmpeg did not finish)."""
+        self.poll()
+        if not os.path.exists(os.path.join(self.folder, PLAYLIST_NAME)):
+            raise FFmpegFailed(f"no {self.track} playlist came out", stderr)
+        _init, listed = _read_playlist(self.folder)
+        same = [path for path, _seconds in listed] == [path for path, _seconds in self.done]
+        if not same or any(abs(seconds - reported) > 0.001
+                           for (_p, seconds), (_q, reported) in zip(listed, self.done, strict=True)):
+            raise FFmpegFailed(f"the {self.track} segments differ from ffmpeg's playlist", stderr)
 
 
 def _read_head(pipe, deadline):
