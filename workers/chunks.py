@@ -11,10 +11,9 @@ playable before the tails of films that already play are encoded.
 
 Each chunk job claims its part (waiting -> working, with a token and heartbeat of its own),
 encodes its range, publishes the segments one by one and draws its stretch of the storyboard
-(``workers.publishing``). A failed
-chunk goes back to waiting and is retried on its own; after MAX_ATTEMPTS the part fails for
-good and so does the recording, with the reason. The last part to finish makes the recording
-ready, exactly once (``workers.publishing.finish_run``).
+(``workers.publishing``). A failed chunk goes back to waiting and is retried on its own; after
+MAX_ATTEMPTS the part fails for good and so does the recording, with the reason. The last part to
+finish makes the recording ready, exactly once (``workers.publishing.finish_run``).
 """
 
 import logging

@@ -181,9 +181,7 @@ def draw_tiles(writer, init, segments, film_start, film_end, shift, duration, wo
 def tiled_parts(recording_id, run, duration):
     """The storyboard tiles of every video part of ``run`` that is done, in film order: all of
     them, or None when a part was done without its tiles."""
-    rows = db.session.execute(db.select(FilmPart.tiles).where(
-        FilmPart.recording_id == recording_id, FilmPart.run == run, FilmPart.track == VIDEO,
-        FilmPart.status == CHUNK_DONE)).scalars().all()
+    rows = hls.part_tiles(recording_id, run)
     interval = pictures.storyboard_interval(duration)
     if any(tiles is None or tiles.get("interval") != interval for tiles in rows):
         return None

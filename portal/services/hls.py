@@ -8,7 +8,7 @@ far of its first unfinished part, so a viewer never meets a hole. The playlist r
 """
 
 from portal.extensions import db
-from portal.models.media import CHUNK_DONE, TRACKS, FilmPart, FilmSegment
+from portal.models.media import CHUNK_DONE, TRACKS, VIDEO, FilmPart, FilmSegment
 
 
 def visible_segments(recording, track, columns=None):
@@ -44,6 +44,14 @@ def playable_seconds(recording):
     lengths = [sum(s.duration for s in visible_segments(recording, track, columns)) for track in TRACKS]
     lengths = [length for length in lengths if length > 0]
     return min(lengths) if lengths else 0.0
+
+
+def part_tiles(recording_id, run):
+    """The storyboard ``tiles`` of the video parts of ``run`` that are done, in film order (None for
+    a part done without them): what its chunk jobs drew (``workers.publishing.draw_tiles``)."""
+    return db.session.scalars(db.select(FilmPart.tiles).where(
+        FilmPart.recording_id == recording_id, FilmPart.run == run, FilmPart.track == VIDEO,
+        FilmPart.status == CHUNK_DONE).order_by(FilmPart.part)).all()
 
 
 def run_of(recording):

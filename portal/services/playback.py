@@ -20,7 +20,6 @@ from portal import permissions
 from portal.extensions import db
 from portal.models import AuditEvent, Recording, User
 from portal.models.base import utcnow
-from portal.models.media import CHUNK_DONE, VIDEO, FilmPart
 from portal.models.recordings import READY
 from portal.models.supervision import PlaybackPosition
 from portal.services import audit, hls, playlists
@@ -77,9 +76,7 @@ def growing_storyboard(recording, sign):
     """The storyboard of a film still being encoded, as far as its chunk jobs drew it: a grid of
     tiles per part that the player turns into previews (``storyboard.js``), or None. Once the
     film is ready its WebVTT track holds the same tiles."""
-    parts = db.session.scalars(db.select(FilmPart.tiles).where(
-        FilmPart.recording_id == recording.id, FilmPart.run == hls.run_of(recording), FilmPart.track == VIDEO,
-        FilmPart.status == CHUNK_DONE, FilmPart.tiles.is_not(None))).all()
+    parts = [tiles for tiles in hls.part_tiles(recording.id, hls.run_of(recording)) if tiles]
     if not parts:
         return None
     first = parts[0]
