@@ -45,7 +45,8 @@ INIT_NAME = "init.mp4"
 PLAYLIST_NAME = "index.m3u8"
 SEGMENT_PATTERN = "seg-%05d.m4s"
 TRIM_MARGIN = 0.001  # seconds; a picture lasts at least 16 ms
-POLL_SECONDS = 0.2  # how often a running ffmpeg's playlist is read for new segments
+POLL_SECONDS = 0.2  # how often a running ffmpeg's output is looked at for finished segments
+DURATION_SLACK = 0.05  # seconds a segment's length from its boxes may differ from ffmpeg's EXTINF
 PIPE_BLOCK = 1 << 20
 HEAD_BYTES = 256 * 1024  # read from a pipe to see whether an MP4's index comes first
 AAC = ["-c:a", "aac", "-b:a", transcode.AUDIO_BITRATE, "-ac", "2", "-ar", "48000"]
@@ -402,18 +403,26 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
         proc = gate.spawn(args, cwd=cwd, stdin=subprocess.PIPE if pipe is not None else None,
                           stderr=errfile)
         feeder = _Feeder(pipe, proc.stdin) if pipe is not None else None
+        unreadable = None  # a finished segment that could not be read: ffmpeg's failure says why
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
                     raise FFmpegFailed(f"ffmpeg timed out after {timeout}s", timed_out=True)
                 if feeder and feeder.error:
                     raise feeder.error
-                for watcher in watchers:
-                    watcher.poll()
-                try:  # the next look at the playlists, or at once when ffmpeg is done
+                try:
+                    for watcher in watchers:
+                        watcher.poll()
+                except (ValueError, OSError) as error:  # e.g. cut short by a full disk
+                    unreadable = error
+                    proc.wait(timeout=5)  # its own end, with its reason, unless it goes on
+                    break
+                try:  # the next look for finished segments, or at once when ffmpeg is done
                     proc.wait(timeout=POLL_SECONDS)
                 except subprocess.TimeoutExpired:
                     pass
+        except subprocess.TimeoutExpired:
+            pass  # killed below
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -424,8 +433,9 @@ def _run_watching(args, outputs, timeout, on_segment, pipe, cwd):
             raise feeder.error
         errfile.seek(0)
         stderr = errfile.read()[-4000:]
-    if proc.returncode != 0:
-        raise FFmpegFailed(f"ffmpeg exited with {proc.returncode}", stderr)
+    if proc.returncode != 0 or unreadable is not None:
+        reason = f"ffmpeg exited with {proc.returncode}" if proc.returncode else f"unreadable segment: {unreadable}"
+        raise FFmpegFailed(reason, stderr) from unreadable
     for watcher in watchers:
         watcher.finish(stderr)
         if not sum(duration for _path, duration in watcher.done):
@@ -463,12 +473,17 @@ class _Watcher:
     def finish(self, stderr=""):
         """The last segments, then the check against the playlist ffmpeg wrote at its end.
         :raise FFmpegFailed: when they differ (a segment reported that ffmpeg did not finish)."""
-        self.poll()
-        if not os.path.exists(os.path.join(self.folder, PLAYLIST_NAME)):
-            raise FFmpegFailed(f"no {self.track} playlist came out", stderr)
-        _init, listed = _read_playlist(self.folder)
+        try:
+            self.poll()
+            _init, listed = _read_playlist(self.folder)
+        except FileNotFoundError as error:
+            raise FFmpegFailed(f"no {self.track} playlist came out", stderr) from error
+        except (ValueError, OSError) as error:  # ffmpeg exits 0 with nothing written on a full disk
+            raise FFmpegFailed(f"unreadable {self.track} output: {error}", stderr) from error
         same = [path for path, _seconds in listed] == [path for path, _seconds in self.done]
-        if not same or any(abs(seconds - reported) > 0.001
+        # lengths agree to the microsecond but for a film's last sound frame, which the playlist
+        # counts whole and the boxes as far as it is filled (up to 21 ms)
+        if not same or any(abs(seconds - reported) > DURATION_SLACK
                            for (_p, seconds), (_q, reported) in zip(listed, self.done, strict=True)):
             raise FFmpegFailed(f"the {self.track} segments differ from ffmpeg's playlist", stderr)
 
