@@ -79,48 +79,35 @@ def media_ticks(path, default_duration=0):
     """How long the samples of a segment last (ticks): the sum of their durations, from each
     ``trun`` or its fragment's default (``tfhd``, else ``default_duration`` from ``trex``)."""
     total = 0
-    with open(path, "rb") as fh:
-        for kind, offset, size in _top_level(fh):
-            if kind != b"moof":
-                continue
-            fh.seek(offset)
-            data = fh.read(size)
-            fragment_default = default_duration
-            for kind_, box, header, _size in walk(data):
-                body = box + header
-                if kind_ == b"tfhd":
-                    flags = int.from_bytes(data[body + 1:body + 4], "big")
-                    if flags & 0x08:
-                        at = body + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
-                        fragment_default = struct.unpack_from(">I", data, at)[0]
-                elif kind_ == b"trun":
-                    total += _run_ticks(data, body, fragment_default)
+    for data in _fragments(path):
+        fragment_default = default_duration
+        for kind, box, header, _size in walk(data):
+            body = box + header
+            if kind == b"tfhd":
+                flags = int.from_bytes(data[body + 1:body + 4], "big")
+                if flags & 0x08:
+                    at = body + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+                    fragment_default = struct.unpack_from(">I", data, at)[0]
+            elif kind == b"trun":
+                total += _run_ticks(data, body, fragment_default)
     return total
 
 
 def _run_ticks(data, body, default):
-    flags = int.from_bytes(data[body + 1:body + 4], "big")
-    count = struct.unpack_from(">I", data, body + 4)[0]
-    if not flags & 0x100:
-        return count * default
-    at = body + 8 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
-    step = 4 * sum(1 for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit)
-    return sum(struct.unpack_from(">I", data, at + step * n)[0] for n in range(count))
+    durations = _sample_fields(data, body, 0x100)
+    if not durations:
+        return struct.unpack_from(">I", data, body + 4)[0] * default
+    return sum(struct.unpack_from(">I", data, at)[0] for at in durations)
 
 
 def composition_offset(path):
     """The composition time offset (ticks) of the first sample of a segment: the encoder's
     reordering delay (two pictures for x264 with B-frames), 0 when its runs carry none."""
-    with open(path, "rb") as fh:
-        for kind, offset, size in _top_level(fh):
-            if kind != b"moof":
-                continue
-            fh.seek(offset)
-            data = bytearray(fh.read(size))
-            for kind_, box, header, _size in walk(data):
-                if kind_ == b"trun":
-                    offsets = _trun_offsets(data, box + header)
-                    return _read_offset(data, offsets[0], data[box + header]) if offsets else 0
+    for data in _fragments(path):
+        for kind, box, header, _size in walk(data):
+            if kind == b"trun":
+                offsets = _trun_offsets(data, box + header)
+                return _read_offset(data, offsets[0], data[box + header]) if offsets else 0
     return 0
 
 
@@ -179,6 +166,15 @@ def shift(path, seconds, track_timescale, composition=0):
             fh.write(data)
 
 
+def _fragments(path):
+    """The bytes of each ``moof`` box of the segment at ``path``, in order (the media not read)."""
+    with open(path, "rb") as fh:
+        for kind, offset, size in _top_level(fh):
+            if kind == b"moof":
+                fh.seek(offset)
+                yield fh.read(size)
+
+
 def _top_level(fh):
     """Yield (type, offset, size) of the top-level boxes of the open file ``fh``, reading only
     their headers. :raise ValueError: for a box that runs past the end."""
@@ -201,16 +197,22 @@ def _top_level(fh):
         offset += size
 
 
-def _trun_offsets(data, body):
-    """Where the samples' composition offsets of the ``trun`` at ``body`` are ([] when absent)."""
+def _sample_fields(data, body, field):
+    """Where each sample's ``field`` (0x100 duration, 0x200 size, 0x400 flags, 0x800 composition
+    offset) of the ``trun`` at ``body`` is ([] when the run does not carry it)."""
     flags = int.from_bytes(data[body + 1:body + 4], "big")
-    if not flags & 0x800:
+    if not flags & field:
         return []
     count = struct.unpack_from(">I", data, body + 4)[0]
     at = body + 8 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
     fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
-    first = at + 4 * fields.index(0x800)
+    first = at + 4 * fields.index(field)
     return [first + 4 * len(fields) * n for n in range(count)]
+
+
+def _trun_offsets(data, body):
+    """Where the samples' composition offsets of the ``trun`` at ``body`` are ([] when absent)."""
+    return _sample_fields(data, body, 0x800)
 
 
 def _read_offset(data, at, version):
