@@ -51,21 +51,32 @@ def storyboard(video, duration, workdir, timeout):
     with a ``#xywh=`` fragment, which is what players read for hover previews.
     """
     interval = storyboard_interval(duration)
-    pattern = os.path.join(workdir, "storyboard-%03d.jpg")
-    source = ffmpeg.input(os.path.abspath(video), skip_frame="nokey", f="mp4", **gate.input_options())
-    tiles = (source["v:0"]
-             .filter("fps", fps=f"1/{interval}", eof_action="pass")
-             .filter("scale", w=TILE_WIDTH, h=TILE_HEIGHT, force_original_aspect_ratio="decrease")
-             .filter("pad", w=TILE_WIDTH, h=TILE_HEIGHT, x="(ow-iw)/2", y="(oh-ih)/2")
-             .filter("tile", layout=f"{COLUMNS}x{ROWS}"))
-    stream = ffmpeg.output(tiles, pattern, f="image2", start_number="0", **{"q:v": "5", "fps_mode": "vfr"})
-    gate.run(stream, cwd=workdir, timeout=timeout)
-    sheets = sorted(name for name in os.listdir(workdir)
-                    if name.startswith("storyboard-") and name.endswith(".jpg"))
+    pictures = _keyframes(video)["v:0"].filter("fps", fps=f"1/{interval}", eof_action="pass")
+    paths = _draw_sheets(pictures, ROWS, workdir, "storyboard", timeout)
     vtt = os.path.join(workdir, "storyboard.vtt")
     with open(vtt, "w", encoding="utf-8") as fh:
-        fh.write(storyboard_vtt(duration, interval, sheets))
-    return [os.path.join(workdir, name) for name in sheets], vtt
+        fh.write(storyboard_vtt(duration, interval, [os.path.basename(path) for path in paths]))
+    return paths, vtt
+
+
+def _keyframes(video):
+    """``video`` opened for its keyframes only: tens of times faster than every picture."""
+    return ffmpeg.input(os.path.abspath(video), skip_frame="nokey", f="mp4", **gate.input_options())
+
+
+def _draw_sheets(pictures, rows, workdir, stem, timeout):
+    """Lay ``pictures`` out as tiles on sheets ``{stem}-NNN.jpg`` of COLUMNS x ``rows`` in
+    ``workdir``; their paths in order."""
+    tiles = (pictures
+             .filter("scale", w=TILE_WIDTH, h=TILE_HEIGHT, force_original_aspect_ratio="decrease")
+             .filter("pad", w=TILE_WIDTH, h=TILE_HEIGHT, x="(ow-iw)/2", y="(oh-ih)/2")
+             .filter("tile", layout=f"{COLUMNS}x{rows}"))
+    pattern = os.path.join(workdir, f"{stem}-%03d.jpg")
+    stream = ffmpeg.output(tiles, pattern, f="image2", start_number="0", **{"q:v": "5", "fps_mode": "vfr"})
+    gate.run(stream, cwd=workdir, timeout=timeout)
+    prefix = f"{stem}-"
+    return [os.path.join(workdir, name) for name in sorted(os.listdir(workdir))
+            if name.startswith(prefix) and name.endswith(".jpg")]
 
 
 def tile_range(start, end, interval):
@@ -88,22 +99,13 @@ def part_storyboard(video, shift, first, count, interval, workdir, stem, timeout
     The part's pictures are moved to film time, then ``fps`` takes one every ``interval`` seconds
     from the first tile's time (the picture nearest each, keyframes only, as ``storyboard``); the
     last keyframe is held to the part's end, so its last tile is never left black."""
-    pattern = os.path.join(workdir, f"{stem}-%03d.jpg")
-    source = ffmpeg.input(os.path.abspath(video), skip_frame="nokey", f="mp4", **gate.input_options())
-    tiles = (source["v:0"]
-             .filter("setpts", f"PTS-STARTPTS+{shift:.6f}/TB")
-             # the last keyframe stands for the part's end: fps would drop a tile after it
-             .filter("tpad", stop_mode="clone", stop_duration=str(interval))
-             .filter("fps", fps=f"1/{interval}", start_time=f"{first * interval:.6f}", eof_action="pass")
-             .filter("trim", end_frame=str(count))
-             .filter("scale", w=TILE_WIDTH, h=TILE_HEIGHT, force_original_aspect_ratio="decrease")
-             .filter("pad", w=TILE_WIDTH, h=TILE_HEIGHT, x="(ow-iw)/2", y="(oh-ih)/2")
-             .filter("tile", layout=f"{COLUMNS}x{sheet_rows(count)}"))
-    stream = ffmpeg.output(tiles, pattern, f="image2", start_number="0", **{"q:v": "5", "fps_mode": "vfr"})
-    gate.run(stream, cwd=workdir, timeout=timeout)
-    prefix = os.path.basename(stem) + "-"
-    return [os.path.join(workdir, name) for name in sorted(os.listdir(workdir))
-            if name.startswith(prefix) and name.endswith(".jpg")]
+    pictures = (_keyframes(video)["v:0"]
+                .filter("setpts", f"PTS-STARTPTS+{shift:.6f}/TB")
+                # the last keyframe stands for the part's end: fps would drop a tile after it
+                .filter("tpad", stop_mode="clone", stop_duration=str(interval))
+                .filter("fps", fps=f"1/{interval}", start_time=f"{first * interval:.6f}", eof_action="pass")
+                .filter("trim", end_frame=str(count)))
+    return _draw_sheets(pictures, sheet_rows(count), workdir, stem, timeout)
 
 
 def _timestamp(seconds):
