@@ -17,6 +17,9 @@ Then runs the real analysis (workers.activity.analyse: one ffmpeg process, WebRT
   speech time divided by the speed (pass: played within 10 % of it); also the talk time (the same
   utterances with the pauses under 1 s between one speaker's sentences counted as talk), since the
   pauses between sentences are never skipped (only quiet of SILENCE_SKIP_SECONDS or more is);
+- the ideal under the same rule: what a perfect skipper would play that jumps over exactly every
+  true quiet stretch of SILENCE_SKIP_SECONDS or more and nothing else, no margins (what the
+  generated session itself allows; the rest is the detector's and the player's own cost);
 - recall of speech (share of the true speech time that is played, not skipped; pass: >= 0.98) and
   precision (share of the played time that is speech), plus the detector's own per-step scores.
 
@@ -209,6 +212,9 @@ def main():
               if b > a]
     speech_time = sum(end - start for start, end in truth)
     talk_time = sum(end - start for start, end in merged(truth, 1.0))
+    # what a perfect skipper following the same rule would play: every true quiet stretch of
+    # SILENCE_SKIP_SECONDS or more (the break among them) jumped over exactly, no margins
+    ideal_time = sum(end - start for start, end in merged(truth, args.silence_skip_seconds))
     speech_played = overlap(played, truth)
     true_break = max(((a[1], b[0]) for a, b in zip(truth, truth[1:], strict=False)), key=lambda r: r[1] - r[0])
     step_recall, step_precision = step_scores(track["speech"], truth)
@@ -218,6 +224,7 @@ def main():
         "played_with_skipping_at_speed": (duration - skipped) / args.speed / 60,
         "target_speech_over_speed": speech_time / args.speed / 60,
         "talk_over_speed": talk_time / args.speed / 60,  # pauses under 1 s between sentences counted as talk
+        "ideal_rule_at_speed": ideal_time / args.speed / 60,
     }
     result = {
         "command": " ".join(["bench/review_time.py", *sys.argv[1:]]),
@@ -227,6 +234,8 @@ def main():
         "minutes": {k: round(v, 1) for k, v in minutes.items()},
         "played_over_target": round(minutes["played_with_skipping_at_speed"] / minutes["target_speech_over_speed"], 3),
         "played_over_talk": round(minutes["played_with_skipping_at_speed"] / minutes["talk_over_speed"], 3),
+        "ideal_rule_over_target": round(ideal_time / speech_time, 3),
+        "played_over_ideal_rule": round(minutes["played_with_skipping_at_speed"] / minutes["ideal_rule_at_speed"], 3),
         "played_over_plain": round(minutes["played_with_skipping_at_speed"] / minutes["plain_at_speed"], 3),
         "recall_of_speech": round(speech_played / speech_time, 4),
         "precision_of_played": round(speech_played / max(1e-9, duration - skipped), 4),
