@@ -283,9 +283,15 @@ def can_add_chapter(user, recording):
 
 
 def can_change_chapter(user, chapter):
-    """Supervisors assigned to the group move and delete chapters, whoever added them."""
-    return (chapter is not None and can_supervise_recording(user, chapter.recording)
-            and not chapter.recording.group_session.group.archived)
+    """Supervisors assigned to the group move and delete chapters, whoever added them; a leader
+    the chapters they added themselves, while they may add chapters to the film (a mistaken time
+    or a double tap is theirs to mend, a supervisor's or co-leader's chapter is not)."""
+    if chapter is None or chapter.recording.group_session.group.archived:
+        return False
+    if can_supervise_recording(user, chapter.recording):
+        return True
+    return (user.is_authenticated and chapter.created_by_id == user.id
+            and can_add_chapter(user, chapter.recording))
 
 
 def can_mark_checklist(user, group_session):

@@ -23,11 +23,12 @@ def list_chapters(recording_id):
 
 @bp.route("/recordings/<int:recording_id>/chapters", methods=["POST"])
 def add_chapter(recording_id):
-    """Mark a chapter (the group's leaders and supervisors). :raise 404/403/422:"""
+    """Mark a chapter (the group's leaders and supervisors): 201, or 200 with the chapter of the
+    same title already within a second of it. :raise 404/403/422:"""
     recording = watchable(recording_id)
-    chapter = chapters.add_chapter(current_user, recording, json_body())
+    chapter, created = chapters.add_chapter(current_user, recording, json_body())
     db.session.commit()
-    return jsonify(chapters.chapter_json(chapter, current_user)), 201
+    return jsonify(chapters.chapter_json(chapter, current_user)), 201 if created else 200
 
 
 def _visible_chapter(chapter_id):

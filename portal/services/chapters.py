@@ -75,23 +75,34 @@ def parse_timecode(text):
     return seconds
 
 
+SAME_PLACE_SECONDS = 1.0  # a chapter of the same title this close is the one already there
+
+
 def add_chapter(user, recording, data):
-    """A new chapter at ``data['start']`` seconds. :raise Refused: 403 unless ``user`` may add one, 422."""
+    """A new chapter at ``data['start']`` seconds, or the chapter of the same title already within
+    ``SAME_PLACE_SECONDS`` of it (a double tap, a form sent twice: nothing added, nothing audited).
+    Returns ``(chapter, created)``. :raise Refused: 403 unless ``user`` may add one, 422."""
     if not permissions.can_add_chapter(user, recording):
         raise Refused(403, "chapters_closed", _("Only the group's leaders and supervisors mark chapters."))
-    chapter = Chapter(recording=recording, title=_title(data), created_by_id=user.id,
-                      start=film_seconds(data.get("start"), "start", recording.duration or 0))
+    title, start = _title(data), film_seconds(data.get("start"), "start", recording.duration or 0)
+    same = db.session.scalar(db.select(Chapter).where(
+        Chapter.recording_id == recording.id, Chapter.title == title,
+        Chapter.start.between(start - SAME_PLACE_SECONDS, start + SAME_PLACE_SECONDS)).limit(1))
+    if same is not None:
+        return same, False
+    chapter = Chapter(recording=recording, title=title, created_by_id=user.id, start=start)
     db.session.add(chapter)
     db.session.flush()
     audit.record("chapter.create", chapter, actor=user, recording_id=recording.id, title=chapter.title,
                  start=chapter.start)
-    return chapter
+    return chapter, True
 
 
 def update_chapter(user, chapter, data):
-    """Move a chapter (``start``) or rename it. :raise Refused: 403 unless a supervisor of the group, 422."""
+    """Move a chapter (``start``) or rename it. :raise Refused: 403 unless ``user`` may change it, 422."""
     if not permissions.can_change_chapter(user, chapter):
-        raise Refused(403, "supervisors_only", _("Only the group's supervisors move or delete chapters."))
+        raise Refused(403, "supervisors_only", _("Only the group's supervisors and whoever added a chapter "
+                                                  "move or delete it."))
     before = {"title": chapter.title, "start": chapter.start}
     if "kind" in data or "title" in data:
         chapter.title = _title(data)
@@ -106,9 +117,10 @@ def update_chapter(user, chapter, data):
 
 
 def delete_chapter(user, chapter):
-    """Delete a chapter. :raise Refused: 403 unless a supervisor of the group."""
+    """Delete a chapter. :raise Refused: 403 unless ``user`` may change it."""
     if not permissions.can_change_chapter(user, chapter):
-        raise Refused(403, "supervisors_only", _("Only the group's supervisors move or delete chapters."))
+        raise Refused(403, "supervisors_only", _("Only the group's supervisors and whoever added a chapter "
+                                                  "move or delete it."))
     audit.record("chapter.delete", chapter, actor=user, recording_id=chapter.recording_id, title=chapter.title,
                  start=chapter.start)
     db.session.delete(chapter)

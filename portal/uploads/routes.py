@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal import permissions
 from portal.errors import Refused
 from portal.extensions import db
-from portal.models import GroupSession
+from portal.models import Chapter, GroupSession
 from portal.models.recordings import Recording
 from portal.security import recent_auth_redirect
 from portal.services import chapters, consent, film_state, playlists
@@ -61,14 +61,32 @@ def add_chapter(recording_id):
     try:
         if start is None:
             raise Refused(422, "invalid_start", _("Write the time as minutes:seconds, for example 12:30."))
-        chapters.add_chapter(current_user, recording, {"kind": request.form.get("kind"), "start": start})
+        _chapter, created = chapters.add_chapter(current_user, recording,
+                                                 {"kind": request.form.get("kind"), "start": start})
     except Refused as refusal:
         db.session.rollback()
         flash(refusal.message, "error")
     else:
         db.session.commit()
-        flash(_("The chapter is added."), "success")
+        flash(_("The chapter is added.") if created else _("That chapter is already there."), "success")
     return redirect(url_for("uploads.session_upload", session_id=recording.group_session_id) + "#chapters")
+
+
+@bp.route("/chapters/<int:chapter_id>/delete", methods=["POST"])
+def delete_chapter(chapter_id):
+    """A leader takes back a chapter they added, from the session's page. :raise 404: unless the
+    user sees the film's group."""
+    chapter = db.session.get(Chapter, chapter_id)
+    permissions.require_view_recording_status(chapter.recording if chapter is not None else None)
+    try:
+        chapters.delete_chapter(current_user, chapter)
+    except Refused as refusal:
+        db.session.rollback()
+        flash(refusal.message, "error")
+    else:
+        db.session.commit()
+        flash(_("The chapter is removed."), "success")
+    return redirect(url_for("uploads.session_upload", session_id=chapter.recording.group_session_id) + "#chapters")
 
 
 @bp.route("/recordings/<int:recording_id>/remove", methods=["POST"])

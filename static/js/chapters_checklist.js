@@ -54,7 +54,7 @@ export function start(cfg, media) {
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
   const say = (message) => { status.textContent = message; };
 
-  async function api(method, path, body) {
+  async function api(method, path, body, answerStatus = null) {
     let response;
     try {
       response = await fetch(cfg.apiBase + path, {
@@ -66,6 +66,7 @@ export function start(cfg, media) {
       say(text.network);
       throw error;
     }
+    if (answerStatus) answerStatus.code = response.status;
     if (response.status === 204) return null;
     const answer = await response.json().catch(() => ({}));
     if (!response.ok) {
@@ -76,6 +77,18 @@ export function start(cfg, media) {
   }
 
   const jump = rangePlayer(media);
+
+  /** Run ``work`` with ``button`` disabled, so a double tap or a second click before the answer
+   *  sends nothing twice. */
+  async function busy(button, work) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try {
+      await work();
+    } finally {
+      button.disabled = false;
+    }
+  }
 
   // ------------------------------------------------------------------ chapters
   const list = document.getElementById("chapter-list");
@@ -93,19 +106,19 @@ export function start(cfg, media) {
       if (chapter.can_change) {
         const move = el("button", { type: "button", className: "secondary outline", "data-action": "move",
           "aria-label": `${text.moveHere}: ${chapter.title}`, text: text.moveHere });
-        move.addEventListener("click", async () => {
+        move.addEventListener("click", () => busy(move, async () => {
           const changed = await api("PATCH", `/chapters/${chapter.id}`, { start: media.currentTime });
           say(fill(text.moved, { time: timecode(changed.start) }));
-          loadChapters();
-        });
+          await loadChapters();
+        }).catch(() => {}));
         const remove = el("button", { type: "button", className: "secondary outline", "data-action": "delete",
           "aria-label": `${text.delete}: ${chapter.title}`, text: text.delete });
-        remove.addEventListener("click", async () => {
+        remove.addEventListener("click", () => busy(remove, async () => {
           if (!window.confirm(text.confirmDelete)) return;
           await api("DELETE", `/chapters/${chapter.id}`);
           say(text.deleted);
-          loadChapters();
-        });
+          await loadChapters();
+        }).catch(() => {}));
         item.append(move, remove);
       }
       return item;
@@ -121,11 +134,16 @@ export function start(cfg, media) {
     renderChapters(await api("GET", `/recordings/${cfg.recordingId}/chapters`));
   }
 
-  form.addEventListener("submit", async (event) => {
+  const addButton = form.querySelector('button[type="submit"]');
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    await api("POST", `/recordings/${cfg.recordingId}/chapters`, { kind: kindSelect.value, start: media.currentTime });
-    say(text.added);
-    loadChapters();
+    busy(addButton, async () => {
+      const answered = {};
+      await api("POST", `/recordings/${cfg.recordingId}/chapters`,
+        { kind: kindSelect.value, start: media.currentTime }, answered);
+      say(answered.code === 200 ? text.alreadyThere : text.added);  // 200: that chapter was already there
+      await loadChapters();
+    }).catch(() => {});
   });
 
   // ------------------------------------------------------------------ checklist

@@ -88,6 +88,29 @@ def test_a_supervisor_adds_chapters_and_the_list_jumps_the_film_and_a_linked_ite
     assert errors == []
 
 
+def test_a_double_tap_adds_one_chapter_and_the_leader_takes_back_their_own(page, film):
+    """The leader's phone: a double tap on "add" marks one chapter (the button waits for the answer,
+    and the server answers the one already there); the leader deletes the chapter they added."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_player(page, film, "uploader")
+    seek(page, 4)
+    page.select_option("#new-chapter-kind", "Rollspel")
+    page.get_by_role("button", name="Lägg till vid aktuell tid").dblclick()
+    chapter = page.locator("#chapter-list li")
+    expect(chapter).to_have_count(1)
+    expect(chapter.locator(".chapter-jump")).to_have_text("0:04 Rollspel")
+    page.get_by_role("button", name="Lägg till vid aktuell tid").click()  # the same again, later
+    expect(page.locator("#review-tools-status")).to_have_text("Det kapitlet finns redan.")
+    expect(chapter).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.accept())
+    chapter.locator('[data-action="delete"]').click()
+    expect(chapter).to_have_count(0)
+    expect(page.locator("#review-tools-status")).to_have_text("Kapitlet är borttaget.")
+    assert errors == []
+
+
 def test_the_certification_file_rolls_the_checklist_up_across_the_sessions(page, app, factory):
     film = ready_film(app, factory)
     with app.app_context():

@@ -20,7 +20,7 @@ from portal.models.base import utcnow
 from portal.models.review_tools import DEFAULT_CHAPTER_KINDS
 from portal.services import chapters, checklist, film_state, programs, retention, supervision
 from tests.conftest import client_as, csrf_from, page
-from tests.films import ApiClient, ready_film
+from tests.films import ApiClient, ready_film, user_email
 from tests.group_fixtures import make_group
 from tests.portal.test_export import rows_of
 
@@ -59,18 +59,25 @@ def test_leaders_add_chapters_supervisors_move_and_delete_them(app, factory):
     answer = leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Rollspel", "start": 125})
     assert answer.status_code == 201, answer.get_json()
     chapter = answer.get_json()
-    assert chapter["title"] == "Rollspel" and chapter["start"] == 125 and not chapter["can_change"]
-    assert co_leader.call("POST", f"/recordings/{rec}/chapters", json={"title": "Egen rubrik",
-                                                                        "start": 10}).status_code == 201
-    # Leaders add; only supervisors move and delete.
-    assert leader.call("PATCH", f"/chapters/{chapter['id']}", json={"start": 5}).status_code == 403
-    assert leader.call("DELETE", f"/chapters/{chapter['id']}").status_code == 403
+    assert chapter["title"] == "Rollspel" and chapter["start"] == 125 and chapter["can_change"]
+    own = co_leader.call("POST", f"/recordings/{rec}/chapters", json={"title": "Egen rubrik", "start": 10})
+    assert own.status_code == 201
+    # A leader moves and deletes only what they added; supervisors whatever anyone added.
+    assert not [c for c in leader.call("GET", f"/recordings/{rec}/chapters").get_json()["chapters"]
+                if c["id"] == own.get_json()["id"]][0]["can_change"]
+    assert leader.call("PATCH", f"/chapters/{own.get_json()['id']}", json={"start": 5}).status_code == 403
+    assert leader.call("DELETE", f"/chapters/{own.get_json()['id']}").status_code == 403
+    assert leader.call("PATCH", f"/chapters/{chapter['id']}", json={"start": 126}).get_json()["start"] == 126
     moved = supervisor.call("PATCH", f"/chapters/{chapter['id']}", json={"start": 200.5})
     assert moved.status_code == 200 and moved.get_json()["start"] == 200.5 and moved.get_json()["can_change"]
     titles = [c["title"] for c in supervisor.call("GET", f"/recordings/{rec}/chapters").get_json()["chapters"]]
     assert titles == ["Egen rubrik", "Rollspel"]  # time order
     assert supervisor.call("DELETE", f"/chapters/{chapter['id']}").status_code == 204
-    assert actions(app, "chapter.") == ["chapter.create", "chapter.create", "chapter.update", "chapter.delete"]
+    assert leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Paus", "start": 30}).status_code == 201
+    mine = [c for c in leader.call("GET", f"/recordings/{rec}/chapters").get_json()["chapters"] if c["title"] == "Paus"]
+    assert leader.call("DELETE", f"/chapters/{mine[0]['id']}").status_code == 204
+    assert actions(app, "chapter.") == ["chapter.create", "chapter.create", "chapter.update", "chapter.update",
+                                        "chapter.delete", "chapter.create", "chapter.delete"]
 
     # Refused input: no title, a time outside the film, not a number, not JSON.
     for body in ({"start": 3}, {"kind": " ", "start": 3}, {"kind": "Paus", "start": 601},
@@ -88,6 +95,51 @@ def test_leaders_add_chapters_supervisors_move_and_delete_them(app, factory):
 
 
 @sqlite_only
+def test_a_chapter_sent_twice_is_added_once(app, factory):
+    """A double tap, or the form sent again: the same title within a second of a chapter that is
+    there answers that chapter (200), adds nothing and audits nothing; a second apart is new."""
+    film = ready_film(app, factory)
+    rec = film["recording"]
+    leader, supervisor = ApiClient(app, film["emails"]["uploader"]), ApiClient(app, film["emails"]["supervisor"])
+    first = leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Rollspel", "start": 60.2})
+    assert first.status_code == 201
+    again = leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Rollspel", "start": 60.9})
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    by_other = supervisor.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Rollspel", "start": 59.5})
+    assert by_other.status_code == 200 and by_other.get_json()["id"] == first.get_json()["id"]
+    for body in ({"kind": "Paus", "start": 60.2}, {"kind": "Rollspel", "start": 61.5}):  # another title; 1.3 s on
+        assert leader.call("POST", f"/recordings/{rec}/chapters", json=body).status_code == 201
+    listing = leader.call("GET", f"/recordings/{rec}/chapters").get_json()["chapters"]
+    assert [(c["title"], c["start"]) for c in listing] == [("Rollspel", 60.2), ("Paus", 60.2), ("Rollspel", 61.5)]
+    assert actions(app, "chapter.") == ["chapter.create"] * 3
+
+
+def test_a_leader_removes_a_chapter_of_their_own_from_the_sessions_page(app, factory):
+    film = ready_film(app, factory)
+    rec = film["recording"]
+    leader, co_leader = ApiClient(app, film["emails"]["uploader"]), ApiClient(app, film["emails"]["co_leader"])
+    mine = leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Rollspel", "start": 60}).get_json()
+    theirs = co_leader.call("POST", f"/recordings/{rec}/chapters", json={"kind": "Paus", "start": 90}).get_json()
+    with app.app_context():
+        session_id = db.session.get(Recording, rec).group_session_id
+    html = leader.client.get(f"/sessions/{session_id}/upload").get_data(as_text=True)
+    assert f"/chapters/{mine['id']}/delete" in html and f"/chapters/{theirs['id']}/delete" not in html
+    refused = leader.client.post(f"/chapters/{theirs['id']}/delete", data={"csrf_token": leader.token})
+    assert refused.status_code == 302
+    assert "Bara gruppens handledare och den som lade till" in leader.client.get(
+        refused.headers["Location"]).get_data(as_text=True)
+    assert leader.client.post(f"/chapters/{mine['id']}/delete").status_code == 400  # no CSRF token
+    removed = leader.client.post(f"/chapters/{mine['id']}/delete", data={"csrf_token": leader.token})
+    assert removed.status_code == 302 and removed.headers["Location"].endswith("#chapters")
+    assert "Kapitlet är borttaget." in leader.client.get(removed.headers["Location"]).get_data(as_text=True)
+    titles = [c["title"] for c in leader.call("GET", f"/recordings/{rec}/chapters").get_json()["chapters"]]
+    assert titles == ["Paus"]
+    outsider = ApiClient(app, user_email(app, factory.user(("leader",), "other-org-leader@example.org")))
+    assert outsider.client.post(f"/chapters/{theirs['id']}/delete",
+                                data={"csrf_token": outsider.token}).status_code == 404
+    assert actions(app, "chapter.") == ["chapter.create", "chapter.create", "chapter.delete"]
+
+
 def test_the_leaders_form_on_the_sessions_page_adds_a_chapter(app, factory):
     film = ready_film(app, factory)
     with app.app_context():  # "when uploading or afterwards": the film is still being processed
