@@ -174,16 +174,38 @@ def _add_parts(recording_id, run, rows, duration, planned=False, checksums=None)
 
 # -- one part -------------------------------------------------------------------------------------
 
+def part_token():
+    """A chunk job's claim on its part: its RQ job's id and a tail of its own for this execution
+    (only a tail when it runs outside RQ, or the id is too long for the column)."""
+    from rq import get_current_job
+
+    job, tail = get_current_job(), secrets.token_hex(4)
+    token = f"{job.id}/{tail}" if job is not None else None
+    return token if token is not None and len(token) <= 32 else secrets.token_hex(8)
+
+
 def claim_part(part_id, token, now=None):
-    """Take part ``part_id`` for this job: waiting, or working with a stale heartbeat."""
+    """Take part ``part_id`` for this job: waiting, working with a stale heartbeat, or working
+    under an earlier execution of this same job. RQ runs a job again (its retry) only once the
+    execution before has ended (a work-horse killed or out of time), so that claim is dead and
+    is taken over at once, not after its heartbeat has gone stale (minutes)."""
     from workers.processing import stale_after
 
     now = now or utcnow()
     values = dict(job_token=token, heartbeat_at=now, attempts=parts_table.c.attempts + 1, reason_code=None)
-    won = part_transition(part_id, CHUNK_WORKING, expect=CHUNK_WAITING, **values) or part_transition(
+    if part_transition(part_id, CHUNK_WORKING, expect=CHUNK_WAITING, **values) or part_transition(
+            part_id, CHUNK_WORKING, expect=CHUNK_WORKING, **values,
+            where=[sa.or_(parts_table.c.heartbeat_at.is_(None), parts_table.c.heartbeat_at < now - stale_after())]):
+        db.session.commit()
+        return True
+    job_id = token.split("/", 1)[0] if "/" in token else None
+    won = job_id is not None and part_transition(
         part_id, CHUNK_WORKING, expect=CHUNK_WORKING, **values,
-        where=[sa.or_(parts_table.c.heartbeat_at.is_(None), parts_table.c.heartbeat_at < now - stale_after())])
+        where=[parts_table.c.job_token.startswith(job_id + "/", autoescape=True)])
     db.session.commit()
+    if won:
+        log.warning("film part %s: taken over from an earlier attempt of job %s that ended without a word "
+                    "(a killed work-horse)", part_id, job_id)
     return won
 
 
@@ -192,7 +214,7 @@ def encode_part(part_id):
     from workers.processing import Heartbeat, job_label
 
     app = current_app._get_current_object()
-    label, token = job_label(), secrets.token_hex(8)
+    label, token = job_label(), part_token()
     if not claim_part(part_id, token):
         log.info("job %s: film part %s is not waiting; nothing to do", label, part_id)
         return "skipped"

@@ -1,6 +1,6 @@
 """Real worker processes (`flask portal worker`, as in the Procfile) under faults: a work-horse
-killed with kill -9 mid-encode (mid-chunk: the reconciler queues that chunk again), and two
-workers with separate temporary folders sharing work.
+killed with kill -9 mid-encode (mid-chunk: RQ's retry of that chunk's job takes the part over at
+once), and two workers with separate temporary folders sharing work.
 
 These run once, on SQLite: the worker processes share the test's database file.
 """
@@ -24,10 +24,10 @@ def worker_env(app, redis_server, tmp_path):
     require_sqlite(app)
     small_parts(app)
 
-    def env(name):
+    def env(name, **settings):
         scratch = tmp_path / f"tmp-{name}"
         scratch.mkdir()
-        return worker_environment(app, redis_server.url, scratch)
+        return worker_environment(app, redis_server.url, scratch, **settings)
 
     return env
 
@@ -35,7 +35,10 @@ def worker_env(app, redis_server, tmp_path):
 def test_kill_9_mid_encode_still_ends_ready(app, factory, tmp_path, worker_env):
     ids = group_with_session(app, factory)
     recording_id = upload_clips(app, ids, tmp_path / "clips", "hevc_long")
-    worker = Worker(worker_env("a"), "a", tmp_path / "worker-a.log")
+    # A heartbeat goes stale only after ten minutes here: the killed chunk can only be taken up
+    # again by RQ's retry of its own job (a second later), not by the reconciler.
+    worker = Worker(worker_env("a", PROCESSING_STALE_SECONDS=600, PROCESSING_RETRY_INTERVALS="1,2,3"), "a",
+                    tmp_path / "worker-a.log")
     try:
         wait_for(app, recording_id, lambda r: r.status == "processing" and r.progress > 0.05)
         _chunk_running(app, recording_id)  # the film plays already; its second chunk is encoding
@@ -47,10 +50,11 @@ def test_kill_9_mid_encode_still_ends_ready(app, factory, tmp_path, worker_env):
         assert rec.status == "ready"
     finally:
         worker.stop()
+    assert "taken over from an earlier attempt of job encode-part-" in (tmp_path / "worker-a.log").read_text()
     with app.app_context():
         published = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "recording.ready")).all()
         assert len(published) == 1  # no duplicate publication
-        # an encode in chunks: the killed chunk alone ran again, after the reconciler found it
+        # an encode in chunks: the killed chunk alone ran again
         parts = db.session.scalars(db.select(FilmPart).where(FilmPart.recording_id == recording_id)).all()
         assert max(part.attempts for part in parts) >= 2 and rec.attempts == 1
     assert duplicate_segments(app, recording_id) == 0
