@@ -13,6 +13,8 @@ ACTIVITY_SCHEMAS = {
     "Activity": {"type": "object", "required": ["status"], "properties": {
         "status": {"enum": ["pending", "ready", "unavailable"],
                    "description": "pending: the analysis has not run yet; unavailable: the film has no sound"},
+        "film_ready": {"type": "boolean", "description": "With pending: whether the film is processed "
+                                                         "(the analysis follows within minutes) or not yet"},
         "step": {"type": "number", "description": "Seconds per value (0.5)"},
         "duration": {"type": "number"},
         "speech": {"type": "string", "description": "One '1' (speech) or '0' per step"},

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from portal.errors import Refused
 from portal.models.base import utcnow
+from portal.models.recordings import READY
 from portal.services import audit
 from portal.services.storage import get_storage
 
@@ -42,7 +43,8 @@ def track_json(recording):
     if summary and summary.get("error"):
         return {"status": "unavailable"}  # no sound to read: the player shows no lane
     if not summary or not summary.get("key"):
-        return {"status": "pending"}
+        # worked out once the whole film is processed: ``film_ready`` says whether that is done
+        return {"status": "pending", "film_ready": recording.status == READY}
     with get_storage().open_read(summary["key"]) as handle:
         track = json.load(handle)
     return {"status": "ready", "step": track["step"], "duration": track["duration"], "speech": track["speech"],

@@ -41,18 +41,45 @@ async function start() {
   const text = JSON.parse(document.getElementById("speech-lane-i18n").textContent);
   const recordingId = lane.dataset.recording;
   const supervisor = lane.dataset.supervisor === "true";
+  const status = document.getElementById("speech-lane-status");
+  const note = document.getElementById("speech-lane-note");
+  const tell = (message) => { note.textContent = message || ""; note.hidden = !message; };
+  // The speeds (up to 2.5x, pitch kept) and the user's own speed do not wait for the track: a
+  // film without sound plays at them too.
+  const settings = await api("GET", "/me/review-settings");
+  extendSpeeds();
+  video.preservesPitch = true;
+  if (settings.speed !== 1) {
+    applySpeed(settings.speed);
+    video.addEventListener("loadedmetadata", () => applySpeed(settings.speed), { once: true });
+  }
+  video.addEventListener("ratechange", () => {
+    video.preservesPitch = true;
+    const rate = Math.round(video.playbackRate * 100) / 100;
+    if (rate !== settings.speed && rate >= 0.5 && rate <= 2.5) {
+      settings.speed = rate;
+      save({ speed: rate });
+    }
+  });
+
+  // Worked out right after the film is processed: asked again every 15 s while the film is
+  // processed, and for five minutes after.
   let track = await api("GET", `/recordings/${recordingId}/activity`);
-  for (let tries = 0; track.status === "pending" && tries < 20; tries += 1) { // computed right after publishing
+  for (let tries = 0; track.status === "pending" && tries < 20; tries += track.film_ready ? 1 : 0) {
+    tell(track.film_ready ? text.pending : text.afterProcessing);
     await new Promise((resolve) => setTimeout(resolve, 15000));
     track = await api("GET", `/recordings/${recordingId}/activity`);
   }
-  if (track.status !== "ready") return;
-  const settings = await api("GET", "/me/review-settings");
+  if (track.status !== "ready") {
+    tell(track.status === "unavailable" ? text.noSound : text.lateTrack);
+    lane.dataset.state = track.status;
+    return;
+  }
+  tell(null);
   const quiet = quietRanges(track.speech, track.step, track.silence_skip_seconds);
   const silence = document.getElementById("skip-silence");
   const skipBreak = document.getElementById("skip-break");
   const remaining = document.getElementById("review-remaining");
-  const status = document.getElementById("speech-lane-status");
   let brk = track.break;
   let plan = [];
   let exempt = null; // a range the viewer sought into on purpose: not skipped until left
@@ -150,23 +177,9 @@ async function start() {
     }
   }
 
-  extendSpeeds();
-  if (settings.speed !== 1) {
-    applySpeed(settings.speed);
-    video.addEventListener("loadedmetadata", () => applySpeed(settings.speed), { once: true });
-  }
-  video.preservesPitch = true;
   silence.addEventListener("change", () => { replan(); save({ skip_silence: silence.checked }); });
   skipBreak.addEventListener("change", () => { replan(); save({ skip_break: skipBreak.checked }); });
-  video.addEventListener("ratechange", () => {
-    video.preservesPitch = true;
-    showRemaining();
-    const rate = Math.round(video.playbackRate * 100) / 100;
-    if (rate !== settings.speed && rate >= 0.5 && rate <= 2.5) {
-      settings.speed = rate;
-      save({ speed: rate });
-    }
-  });
+  video.addEventListener("ratechange", showRemaining);
   video.addEventListener("seeked", () => {
     const range = rangeAt(plan, video.currentTime);
     exempt = video.dataset.skipping === "true" ? null : range;

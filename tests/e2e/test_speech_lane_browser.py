@@ -11,8 +11,9 @@ from portal.extensions import db
 from portal.models import Recording
 from tests.e2e.conftest import forget_session
 from tests.e2e.test_player_browser import open_player, video, wait_for_time
-from tests.films import ApiClient, group_with_session
+from tests.films import ApiClient, group_with_session, played_film
 from tests.workers.speech_clips import make_session, pcm, utterance
+from workers.activity import analyse_recording
 
 
 @pytest.fixture
@@ -104,3 +105,30 @@ def test_the_lane_shows_speech_and_break_skipping_jumps_over_them_and_the_break_
     expect(page.locator("#speech-lane")).to_have_attribute("data-state", "ready")
     expect(page.locator("#break-text")).to_contain_text("Paus 0:")
     expect(page.get_by_role("button", name="Pausen börjar här")).to_have_count(0)
+
+
+def test_a_film_without_sound_says_so_and_still_plays_at_two_and_a_half(page, app, factory, run_jobs, tmp_path):
+    ids = played_film(app, factory, tmp_path / "clips", run_jobs, kind="no_audio")
+    with app.app_context():
+        assert db.session.get(Recording, ids["recording"]).activity["error"]
+    open_player(page, ids, "supervisor")
+    expect(page.locator("#speech-lane-note")).to_have_text(
+        "Filmen saknar ljud, så det finns ingen talremsa och ingen tystnad att hoppa över.")
+    expect(page.locator("#speech-lane")).to_have_attribute("data-state", "unavailable")
+    expect(page.locator("#speech-lane")).to_be_hidden()
+    page.get_by_label("Hastighet").select_option("2.5")
+    assert video(page, "v.playbackRate") == 2.5 and video(page, "v.preservesPitch") is True
+
+
+def test_the_lane_says_it_is_coming_and_appears_when_the_track_is_stored(page, app, film):
+    with app.app_context():  # as just after the film became ready: its track not yet worked out
+        recording = db.session.get(Recording, film["recording"])
+        recording.activity = None
+        db.session.commit()
+    open_player(page, film, "supervisor")
+    expect(page.locator("#speech-lane-note")).to_contain_text("räknas fram just nu")
+    expect(page.locator("#speech-lane")).to_be_hidden()
+    with app.app_context():
+        assert analyse_recording(film["recording"]) == "done"
+    expect(page.locator("#speech-lane")).to_have_attribute("data-state", "ready", timeout=25_000)
+    expect(page.locator("#speech-lane-note")).to_be_hidden()

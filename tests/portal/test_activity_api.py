@@ -36,7 +36,13 @@ def test_supervisor_and_leaders_get_the_track_with_the_proposed_break(app, film)
 def test_pending_until_the_worker_has_run(app, factory):
     bare = ready_film(app, factory)
     answer = as_(app, bare, "supervisor").call("GET", f"/recordings/{bare['recording']}/activity")
-    assert answer.get_json() == {"status": "pending"}
+    assert answer.get_json() == {"status": "pending", "film_ready": True}  # the analysis comes within minutes
+    with app.app_context():  # a film still being processed (playable in part): it comes after that
+        recording = db.session.get(Recording, bare["recording"])
+        recording.status, recording.output_kind, recording.playable_seconds = "processing", "hls", 60.0
+        db.session.commit()
+    answer = as_(app, bare, "supervisor").call("GET", f"/recordings/{bare['recording']}/activity")
+    assert answer.get_json() == {"status": "pending", "film_ready": False}
     refused = as_(app, bare, "supervisor").call("PUT", f"/recordings/{bare['recording']}/break",
                                                 json={"start": 1, "end": 20})
     assert refused.status_code == 409
