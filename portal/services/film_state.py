@@ -71,17 +71,19 @@ def queue(recording, now=None):
     processed at the same time (several workers) shorten the wait in proportion."""
     if recording.status not in (UPLOADED, PROCESSING):
         return {"ahead": 0, "seconds": None}
-    rows = db.session.scalars(
-        db.select(Recording).where(Recording.status.in_((UPLOADED, PROCESSING)))
-        .order_by(Recording.uploaded_at, Recording.id)).all()
-    processing = [r for r in rows if r.status == PROCESSING and r.id != recording.id]
+    # Only the columns the estimate reads, of the films processed now and (for a waiting film)
+    # those uploaded before it: every leader's page asks this every few seconds.
+    columns = (Recording.id, Recording.status, Recording.progress, Recording.processing_started_at)
+    processing = db.session.execute(db.select(*columns).where(
+        Recording.status == PROCESSING, Recording.id != recording.id)).all()
     waiting = []
-    for other in rows:
-        if other.id == recording.id:
-            break
-        if other.status == UPLOADED:
-            waiting.append(other)
-    ahead = [] if recording.status == PROCESSING else processing + waiting
+    if recording.status == UPLOADED:
+        earlier = Recording.id < recording.id
+        if recording.uploaded_at is not None:
+            earlier = db.or_(Recording.uploaded_at < recording.uploaded_at,
+                             db.and_(Recording.uploaded_at == recording.uploaded_at, earlier))
+        waiting = db.session.execute(db.select(*columns).where(Recording.status == UPLOADED, earlier)).all()
+    ahead = [] if recording.status == PROCESSING else [*processing, *waiting]
     rate = bytes_per_second()
     sizes = _sizes([r.id for r in (*ahead, recording)])
 
