@@ -30,6 +30,9 @@ USER = {
         "roles": {"type": "array", "items": {"enum": ["admin", "supervisor", "leader", "platform_admin"]}},
         "organisation_id": {"type": "integer"},
         "language": {"enum": ["sv", "en"]},
+        "acting_organisation_id": {"type": ["integer", "null"], "description": "GET /me only: the organisation "
+                                   "a platform administrator acts for in this browser session; null otherwise "
+                                   "and for an API token"},
     },
 }
 

@@ -3,6 +3,7 @@
 from flask import jsonify
 from flask_login import current_user
 
+from portal import permissions
 from portal.api import bp
 from portal.api.openapi import build_spec
 from portal.errors import Refused, api_error
@@ -29,8 +30,10 @@ def refused(error):
 
 @bp.route("/me")
 def me():
-    """The authenticated user."""
-    return jsonify(user_json(current_user))
+    """The authenticated user, and the organisation a platform administrator acts for in this
+    browser session (None otherwise, and always for an API token)."""
+    acting = permissions.acting_organisation(current_user)
+    return jsonify({**user_json(current_user), "acting_organisation_id": acting.id if acting else None})
 
 
 @bp.route("/openapi.json")

@@ -69,6 +69,8 @@ def test_acting_works_on_the_organisation_on_every_admin_page_under_a_banner_unt
                          ("/groups/", "Grupp b"), ("/", BANNER)):
         assert marker in page(maja, path), (path, marker)
     assert [g["id"] for g in maja.get("/api/v1/groups").get_json()["groups"]] == [b["group_id"]]
+    me = maja.get("/api/v1/me").get_json()  # a script in the page learns which organisation it works on
+    assert me["acting_organisation_id"] == b["organisation_id"] and me["organisation_id"] != b["organisation_id"]
 
     # a change made while acting: the organisation's, audited with who acted for it
     maja.post("/admin/organisations/consent-text", data={"csrf_token": token, "consent-consent_text_version": "v9"})
@@ -87,6 +89,7 @@ def test_acting_works_on_the_organisation_on_every_admin_page_under_a_banner_unt
     assert answer.status_code == 302
     users = page(maja, "/admin/users")
     assert 'id="acting-banner"' not in users and "Lena own" in users and "Lena b" not in users
+    assert maja.get("/api/v1/me").get_json()["acting_organisation_id"] is None
     with app.app_context():
         end = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "platform.act_for_end")).one()
         assert (end.organisation_id, end.actor_id) == (b["organisation_id"], world["maja"])
@@ -111,6 +114,9 @@ def test_acting_belongs_to_the_person_who_chose_it_and_to_no_api_token(app, worl
         db.session.commit()
     listed = maja.get("/api/v1/groups", headers={"Authorization": f"Bearer {plaintext}"}).get_json()["groups"]
     assert [g["id"] for g in listed] == [world["own"]["group_id"]]
+    assert maja.get("/api/v1/me").get_json()["acting_organisation_id"] == b["organisation_id"]
+    assert maja.get("/api/v1/me", headers={"Authorization": f"Bearer {plaintext}"}).get_json()[
+        "acting_organisation_id"] is None
 
 
 def test_an_acting_platform_administrators_user_export_leaves_out_the_comment_texts(app, world):
