@@ -50,6 +50,10 @@ UPLOAD_SCHEMAS = {
                       "properties": {"ahead": {"type": "integer"}, "text": {"type": "string"},
                                      "seconds": {"type": ["integer", "null"]},
                                      "ready_in_text": {"type": ["string", "null"]}}},
+            "sound_checked": {"type": "boolean", "description": "The film's sound is known: its files "
+                              "probed, and for a film with sound its speech lane worked out"},
+            "sound_warning": {"type": ["string", "null"], "description": "No file has a sound track, or no "
+                              "voice is heard in a film of a minute or more: what the leader should check"},
             "watch_url": {"type": ["string", "null"], "description": "The player, once the caller may watch: "
                           "when ready, or (HLS) as soon as its first minutes can be played"},
             "playable_seconds": {"type": "number", "description": "Seconds playable from 0:00 now"},

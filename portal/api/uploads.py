@@ -52,6 +52,7 @@ def recording_json(recording):
         "files": [{"upload_id": s.public_id, "position": s.position, "filename": s.filename,
                    "size": s.size, "status": s.status} for s in recording.active_sources],
         "queue": queue_json(recording),
+        **dict(zip(("sound_checked", "sound_warning"), recording_service.sound_check(recording), strict=True)),
         "watch_url": url_for("review.player", recording_id=recording.id)
         if permissions.can_watch_recording(current_user, recording) else None,
         **playlists.progress(recording),

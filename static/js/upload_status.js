@@ -1,7 +1,7 @@
 // Follows a session's film on the upload page without a reload: waiting (with the films ahead in
 // the queue and when it will be ready), processing (progress bar and time left, and "Watch the
 // beginning" once its first minutes can be played), then "ready" with a link to the film, or the
-// reason and a way to upload again. Polls the access-checked
+// reason and a way to upload again; a film without sound, or without a voice, says so. Polls the access-checked
 // /api/v1/recordings/<id>. The upload itself (upload.js) hands over with the "film:uploaded" event.
 (function () {
   "use strict";
@@ -16,6 +16,9 @@
   const reason = el("recording-reason");
   const watch = el("recording-watch");
   const playable = el("recording-playable");
+  const sound = el("recording-sound");
+  const AFTER_READY = 40; // polls (2 minutes) after "ready" for the sound check, which follows it
+  let afterReady = 0;
   const textNode = el("status-text");
   const text = textNode ? JSON.parse(textNode.textContent) : {};
   const FINAL = ["ready", "failed", "rejected", "deleted"];
@@ -42,6 +45,7 @@
     show(left, timeLeft);
     const failed = rec.status === "failed" || rec.status === "rejected";
     show(reason, failed ? rec.reason_text : "");
+    show(sound, rec.status === "rejected" ? "" : rec.sound_warning);
     // An HLS film can be watched from its first minutes on, while the rest is processed: the
     // leader checks that the right film was uploaded.
     show(playable, rec.watch_url && !rec.complete ? rec.playable_text : "");
@@ -58,6 +62,10 @@
       } else {
         watch.hidden = true;
       }
+    }
+    if (rec.status === "ready" && !rec.sound_checked && afterReady < AFTER_READY) {
+      afterReady += 1;
+      return false; // the speech lane, and so a film without a voice, is known a little later
     }
     return !live && FINAL.includes(rec.status);
   }

@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Recording
-from tests.e2e.conftest import forget_session
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import forget_session, login
 from tests.e2e.test_player_browser import open_player, video, wait_for_time
 from tests.films import ApiClient, group_with_session, played_film
 from tests.workers.speech_clips import make_session, pcm, utterance
@@ -118,6 +119,12 @@ def test_a_film_without_sound_says_so_and_still_plays_at_two_and_a_half(page, ap
     expect(page.locator("#speech-lane")).to_be_hidden()
     page.get_by_label("Hastighet").select_option("2.5")
     assert video(page, "v.playbackRate") == 2.5 and video(page, "v.preservesPitch") is True
+    # the leader was told on the session's page, with what to check
+    forget_session(page)
+    login(page, ids["emails"]["uploader"], PASSWORD)
+    page.goto(f"/sessions/{ids['session']}/upload")
+    expect(page.locator("#recording-sound")).to_contain_text("Kontrollera kamerans mikrofon")
+    expect(page.locator("#recording-sound")).to_be_visible()
 
 
 def test_the_lane_says_it_is_coming_and_appears_when_the_track_is_stored(page, app, film):

@@ -214,3 +214,38 @@ def test_the_status_api_gives_the_place_in_the_queue_to_the_group_only(app, fact
     assert state["queue"]["seconds"] >= 1 and state["watch_url"] is None
     assert state["upload_url"] == f"/sessions/{ids['session']}/upload"
     assert ApiClient(app, other["emails"]["uploader"]).call("GET", f"/recordings/{mine}").status_code == 404
+
+
+def test_the_leader_is_told_when_the_film_has_no_sound_or_no_voice(app, factory):
+    """Known from the quick check (no file has a sound track) or from the speech lane (not one
+    voice in a film of a minute or more): the status API and the session's page say what to check."""
+    ids = group_with_session(app, factory)
+    rec = add_recording(app, ids["session"], ids["org"], UPLOADED, uploaded_ago=5)
+    api = ApiClient(app, ids["emails"]["uploader"])
+
+    def state(media_info=None, activity=None, status=UPLOADED):
+        with app.app_context():
+            recording = db.session.get(Recording, rec)
+            recording.media_info, recording.activity, recording.status = media_info, activity, status
+            db.session.commit()
+        return api.call("GET", f"/recordings/{rec}").get_json()
+
+    assert (state()["sound_checked"], state()["sound_warning"]) == (False, None)  # nothing known yet
+    silent = state({"checked": [{"audio_codec": None}, {"audio_codec": None}]})
+    assert silent["sound_checked"] and silent["sound_warning"].startswith("Filmen saknar ljud")
+    page = api.client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
+    assert 'id="recording-sound"' in page and "Filmen saknar ljud, så handledaren kan inte höra" in page
+    # one of two files with sound: the film has sound
+    assert state({"checked": [{"audio_codec": None}, {"audio_codec": "aac"}]})["sound_warning"] is None
+
+    sound = {"sources": [{"audio_codec": "aac"}]}
+    assert state(sound, status=READY)["sound_checked"] is False  # the speech lane comes after ready
+    lane = {"key": "k", "duration": 600.0, "speech_seconds": 0.0}
+    mute = state(sound, lane, READY)
+    assert mute["sound_checked"] and mute["sound_warning"].startswith("Ingen röst hörs")
+    assert state(sound, {**lane, "speech_seconds": 412.5}, READY)["sound_warning"] is None
+    assert state(sound, {**lane, "duration": 30.0}, READY)["sound_warning"] is None  # a short clip: no verdict
+    unreadable = state(sound, {"key": None, "error": "unreadable"}, READY)  # no lane, but no verdict either
+    assert unreadable["sound_checked"] and unreadable["sound_warning"] is None
+    page = api.client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
+    assert 'id="recording-sound" class="flash flash-error" role="alert" hidden' in page
