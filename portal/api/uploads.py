@@ -52,7 +52,8 @@ def recording_json(recording):
         "files": [{"upload_id": s.public_id, "position": s.position, "filename": s.filename,
                    "size": s.size, "status": s.status} for s in recording.active_sources],
         "queue": queue_json(recording),
-        **dict(zip(("sound_checked", "sound_warning"), recording_service.sound_check(recording), strict=True)),
+        "sound_checked": (sound := recording_service.sound_check(recording))[0],
+        "sound_warning": recording_service.sound_text(sound[1]),
         "watch_url": url_for("review.player", recording_id=recording.id)
         if permissions.can_watch_recording(current_user, recording) else None,
         **playlists.progress(recording),

@@ -105,6 +105,8 @@ def show(group_id):
                            blocked=consent.session_playback_blocked, film=current_recording,
                            consent_state=withdrawal_service.session_state,
                            film_status=recording_service.status_text,
+                           sound=lambda rec: recording_service.sound_text(recording_service.sound_check(rec)[1],
+                                                                          short=True),
                            uploader=permissions.can_upload_to_group(current_user, group),
                            attempts=film_state.last_attempts(group), reason=recording_service.reason_text,
                            set_uploader=groups.can_set_co_leader_upload(current_user, group),

@@ -84,22 +84,32 @@ NO_VOICE_MIN_SECONDS = 60  # a film this long in which the detector hears no voi
 
 
 def sound_check(recording):
-    """What the leader should know about the film's sound: ``(checked, warning)``. ``checked`` is
+    """What the leader should know about the film's sound: ``(checked, code)``. ``checked`` is
     True once it is known (the files probed, and for a film with sound its speech lane worked out);
-    ``warning`` is the text to show when no file has a sound track, or when not one voice is heard
-    in a film of a minute or more (a camera's microphone left off), else None."""
+    ``code`` is ``"no_sound"`` when no file has a sound track, ``"no_voice"`` when not one voice is
+    heard in a film of a minute or more (a camera's microphone left off), else None."""
     info = recording.media_info or {}
     files = info.get("sources") or info.get("checked") or []
     if files and not any(f.get("audio_codec") for f in files):
-        return True, gettext("The film has no sound, so the supervisor cannot hear what is said. Check the "
-                             "camera's microphone; if this is the wrong file, remove the film and upload the "
-                             "right one.")
+        return True, "no_sound"
     activity = recording.activity or {}
     if activity.get("key") and (activity.get("duration") or 0) >= NO_VOICE_MIN_SECONDS \
             and not activity.get("speech_seconds"):
-        return True, gettext("No voice is heard anywhere in the film. Check that the camera's microphone was "
-                             "on; if this is the wrong file, remove the film and upload the right one.")
+        return True, "no_voice"
     return bool(activity), None
+
+
+def sound_text(code, short=False):
+    """``sound_check``'s code as a person reads it: what to check, or (``short``) a label for a list."""
+    if code == "no_sound":
+        return gettext("No sound") if short else gettext(
+            "The film has no sound, so the supervisor cannot hear what is said. Check the camera's microphone; "
+            "if this is the wrong file, remove the film and upload the right one.")
+    if code == "no_voice":
+        return gettext("No voice heard") if short else gettext(
+            "No voice is heard anywhere in the film. Check that the camera's microphone was on; if this is the "
+            "wrong file, remove the film and upload the right one.")
+    return None
 
 
 def time_left_text(seconds):

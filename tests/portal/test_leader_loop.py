@@ -235,6 +235,8 @@ def test_the_leader_is_told_when_the_film_has_no_sound_or_no_voice(app, factory)
     assert silent["sound_checked"] and silent["sound_warning"].startswith("Filmen saknar ljud")
     page = api.client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
     assert 'id="recording-sound"' in page and "Filmen saknar ljud, så handledaren kan inte höra" in page
+    group_page = api.client.get(f"/groups/{ids['group']}").get_data(as_text=True)
+    assert 'data-sound-warning>Saknar ljud</strong>' in group_page  # at a glance, in the list of sessions
     # one of two files with sound: the film has sound
     assert state({"checked": [{"audio_codec": None}, {"audio_codec": "aac"}]})["sound_warning"] is None
 
@@ -243,9 +245,13 @@ def test_the_leader_is_told_when_the_film_has_no_sound_or_no_voice(app, factory)
     lane = {"key": "k", "duration": 600.0, "speech_seconds": 0.0}
     mute = state(sound, lane, READY)
     assert mute["sound_checked"] and mute["sound_warning"].startswith("Ingen röst hörs")
+    supervisor = ApiClient(app, ids["emails"]["supervisor"])  # the supervisor sees it in the group too
+    assert 'data-sound-warning>Ingen röst hörs</strong>' in supervisor.client.get(
+        f"/groups/{ids['group']}").get_data(as_text=True)
     assert state(sound, {**lane, "speech_seconds": 412.5}, READY)["sound_warning"] is None
     assert state(sound, {**lane, "duration": 30.0}, READY)["sound_warning"] is None  # a short clip: no verdict
     unreadable = state(sound, {"key": None, "error": "unreadable"}, READY)  # no lane, but no verdict either
     assert unreadable["sound_checked"] and unreadable["sound_warning"] is None
     page = api.client.get(f"/sessions/{ids['session']}/upload").get_data(as_text=True)
     assert 'id="recording-sound" class="flash flash-error" role="alert" hidden' in page
+    assert "data-sound-warning" not in api.client.get(f"/groups/{ids['group']}").get_data(as_text=True)
