@@ -98,11 +98,16 @@ def add_chapter(user, recording, data):
     return chapter, True
 
 
-def update_chapter(user, chapter, data):
-    """Move a chapter (``start``) or rename it. :raise Refused: 403 unless ``user`` may change it, 422."""
+def _require_change(user, chapter):
+    """:raise Refused: 403 unless ``user`` may move or delete ``chapter``."""
     if not permissions.can_change_chapter(user, chapter):
         raise Refused(403, "supervisors_only", _("Only the group's supervisors and whoever added a chapter "
                                                   "move or delete it."))
+
+
+def update_chapter(user, chapter, data):
+    """Move a chapter (``start``) or rename it. :raise Refused: 403 unless ``user`` may change it, 422."""
+    _require_change(user, chapter)
     before = {"title": chapter.title, "start": chapter.start}
     if "kind" in data or "title" in data:
         chapter.title = _title(data)
@@ -118,9 +123,7 @@ def update_chapter(user, chapter, data):
 
 def delete_chapter(user, chapter):
     """Delete a chapter. :raise Refused: 403 unless ``user`` may change it."""
-    if not permissions.can_change_chapter(user, chapter):
-        raise Refused(403, "supervisors_only", _("Only the group's supervisors and whoever added a chapter "
-                                                  "move or delete it."))
+    _require_change(user, chapter)
     audit.record("chapter.delete", chapter, actor=user, recording_id=chapter.recording_id, title=chapter.title,
                  start=chapter.start)
     db.session.delete(chapter)

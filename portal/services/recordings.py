@@ -112,6 +112,11 @@ def sound_text(code, short=False):
     return None
 
 
+def sound_warning(recording, short=False):
+    """``sound_text`` of the film's ``sound_check``: what the leader should check, or None."""
+    return sound_text(sound_check(recording)[1], short)
+
+
 def time_left_text(seconds):
     """``seconds_left`` as a person reads it, or None."""
     if seconds is None:

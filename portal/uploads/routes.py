@@ -43,7 +43,7 @@ def session_upload(session_id):
         attempt_reason=recording_service.reason_text(attempt.reason_code, attempt.reason_detail)
         if attempt else None,
         status_label=recording_service.status_text, can_remove=film_state.can_remove(current_user, recording),
-        sound_check=recording_service.sound_check, sound_text=recording_service.sound_text,
+        sound_warning=recording_service.sound_warning,
         playable_text=playlists.playable_text,
         can_upload=refusal is None and (recording is None or recording.status in ("awaiting_upload", "uploading")),
         max_file_bytes=config["UPLOAD_MAX_FILE_BYTES"], min_part_size=config["UPLOAD_PART_BYTES"],
